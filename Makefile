@@ -33,5 +33,11 @@ unit:
 
 test: unit
 
+## redis-image: the offline Redis image from Debian's redis-server (no registry);
+##   skipped when present, FORCE=1 rebuilds, SESSIONCONF_REDIS_IMAGE=tag renames
+redis-image:
+	.ci/deps image
+	fixtures/redis-image/build.sh $(if $(FORCE),--force)
+
 clean:
 	rm -rf $(BIN) $(REPORTS) flask_session
