@@ -1,0 +1,154 @@
+package conform
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	"github.com/sessionconf/sessionconf/harness/instance"
+	"github.com/sessionconf/sessionconf/harness/supervisor"
+	"github.com/sessionconf/sessionconf/harness/visitor"
+)
+
+// LaunchOption configures an instance a spec starts.
+type LaunchOption func(*instance.Config)
+
+// Lifetime sets the session lifetime (PERMANENT_SESSION_LIFETIME).
+func Lifetime(d time.Duration) LaunchOption { return func(c *instance.Config) { c.Lifetime = d } }
+
+// IdleTimeout sets the idle timeout.
+func IdleTimeout(d time.Duration) LaunchOption { return func(c *instance.Config) { c.IdleTimeout = d } }
+
+// CleanupInterval sets how often the target removes expired records.
+func CleanupInterval(d time.Duration) LaunchOption {
+	return func(c *instance.Config) { c.CleanupInterval = d }
+}
+
+// Production starts the target in production mode, over HTTPS with the
+// run's certificate.
+func Production() LaunchOption {
+	return func(c *instance.Config) {
+		c.Production = true
+		c.TLSCert, c.TLSKey = current.data.TLSCert, current.data.TLSKey
+	}
+}
+
+// AsProfile starts the target in another profile than the run's, on the
+// same state (PROFILE-1 switches a server from files to cookies).
+func AsProfile(p catalog.Profile) LaunchOption { return func(c *instance.Config) { c.Profile = p } }
+
+// Env sets a raw environment variable, after everything else.
+func Env(k, v string) LaunchOption {
+	return func(c *instance.Config) {
+		if c.Env == nil {
+			c.Env = map[string]string{}
+		}
+		c.Env[k] = v
+	}
+}
+
+// Launch starts an instance of the target for this spec and waits until it
+// is ready. Instances of one spec share its store (directory, Redis
+// database) and secret, so a second Launch is a second server of the same
+// deployment. A start that fails ends the spec with status error and the
+// target's log.
+func (t *T) Launch(opts ...LaunchOption) *instance.Instance {
+	t.mu.Lock()
+	name := string(rune('a' + len(t.instances)))
+	t.mu.Unlock()
+	cfg := instance.Config{
+		Name: name, Profile: t.Profile, StateDir: t.stateDir, SessionDir: t.sessionDir(),
+		Secret: t.secret, LogDir: t.logDir,
+		StartTimeout: t.Timeouts.Start, StopGrace: t.Timeouts.Stop,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.Profile == catalog.Redis || t.Profile == catalog.Redis {
+		t.ensureRedisDB()
+		cfg.RedisURL = current.redis.url(t.redisDB)
+	}
+	if cfg.Production && !t.Target.Has(catalog.Production) {
+		t.Unsupported("the target does not declare features.production")
+	}
+	t.Journal.Event("start %s (%s profile%s)", name, cfg.Profile, describeConfig(cfg))
+	in, err := instance.Launch(t.ctx, t.Target, cfg)
+	if in != nil {
+		t.mu.Lock()
+		t.instances = append(t.instances, in)
+		t.mu.Unlock()
+	}
+	if err != nil {
+		t.startFailed(name, err)
+	}
+	t.Journal.Event("%s ready at %s", name, in.BaseURL)
+	return in
+}
+
+func describeConfig(c instance.Config) string {
+	s := ""
+	if c.Lifetime > 0 {
+		s += fmt.Sprintf(", lifetime %v", c.Lifetime)
+	}
+	if c.IdleTimeout > 0 {
+		s += fmt.Sprintf(", idle timeout %v", c.IdleTimeout)
+	}
+	if c.CleanupInterval > 0 {
+		s += fmt.Sprintf(", cleanup every %v", c.CleanupInterval)
+	}
+	if c.Production {
+		s += ", production (HTTPS)"
+	}
+	for k, v := range c.Env {
+		s += fmt.Sprintf(", %s=%s", k, v)
+	}
+	return s
+}
+
+// startFailed ends the spec: a start that fails is an error of the run
+// (status error), with the target's log tail; a manifest that cannot do
+// what the spec needs makes it unsupported.
+func (t *T) startFailed(name string, err error) {
+	var se *supervisor.StartError
+	if errors.As(err, &se) {
+		t.Journal.Event("%s failed to start: %s", name, se.Reason)
+	}
+	t.must(err, "start "+name)
+}
+
+// Restart restarts in gracefully (SIGTERM, wait, start with the same
+// state) and waits until it is ready.
+func (t *T) Restart(in *instance.Instance) {
+	t.Journal.Event("restart %s (graceful)", in.Name)
+	if err := in.Restart(t.ctx); err != nil {
+		t.startFailed(in.Name, err)
+	}
+	t.Journal.Event("%s ready again", in.Name)
+}
+
+// Crash kills in with SIGKILL and starts it again.
+func (t *T) Crash(in *instance.Instance) {
+	t.Journal.Event("kill %s (SIGKILL) and start again", in.Name)
+	if err := in.Crash(t.ctx); err != nil {
+		t.startFailed(in.Name, err)
+	}
+	t.Journal.Event("%s ready again", in.Name)
+}
+
+// Stop stops in gracefully and leaves it down.
+func (t *T) Stop(in *instance.Instance) {
+	t.Journal.Event("stop %s", in.Name)
+	t.must(in.Stop(t.ctx), "stop "+in.Name)
+}
+
+// Visitor returns a new user agent talking to in.
+func (t *T) Visitor(in *instance.Instance, name string) *visitor.Visitor {
+	return visitor.New(name, in.BaseURL, t.Journal, t.Timeouts.Request)
+}
+
+// Switch returns a visitor with v's cookies talking to another instance:
+// the same browser, a request routed to another server.
+func (t *T) Switch(v *visitor.Visitor, in *instance.Instance) *visitor.Visitor {
+	return v.Rebase(v.Name+"@"+in.Name, in.BaseURL)
+}

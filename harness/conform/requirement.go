@@ -1,0 +1,274 @@
+package conform
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	"github.com/sessionconf/sessionconf/harness/results"
+	"github.com/sessionconf/sessionconf/harness/target"
+)
+
+// resultEntry names the report entry each spec leaves with its result.
+const resultEntry = "sessionconf.result"
+
+// Requirement registers the spec of one requirement for the run's profile:
+// a Ginkgo It labelled with the requirement's ID, level and the profile,
+// so --label-filter='LIFE-1' or 'MUST && redis' select specs. The body
+// gets a T; every failed expectation is collected and reported together.
+func Requirement(id string, body func(t *T), decorators ...any) {
+	req := catalog.MustGet(id)
+	p := labelProfile()
+	args := append([]any{
+		ginkgo.Label(req.ID, string(req.Level), string(p), Suite),
+		func(ctx ginkgo.SpecContext) { runRequirement(ctx, req, p, body) },
+		ginkgo.SpecTimeout(resolveTimeouts(nil).Spec),
+	}, decorators...)
+	ginkgo.It(fmt.Sprintf("%s %s [%s %s]", req.ID, req.Title, req.Level, p), args...)
+}
+
+// labelProfile is the profile the tree is built for. It is known before
+// SetupRun (labels are fixed when the tree is built), so it is read from
+// the flags and the manifest directly.
+var labelProfile = sync.OnceValue(func() catalog.Profile {
+	if *flagProfile != "" {
+		if p, err := catalog.ParseProfile(*flagProfile); err == nil {
+			return p
+		}
+	}
+	if path, err := manifestPath(); err == nil {
+		if m, err := target.Load(path); err == nil {
+			return m.Profiles[0]
+		}
+	}
+	return catalog.Filesystem // SetupRun reports the real problem
+})
+
+func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.Profile, body func(*T)) {
+	start := time.Now()
+	res := results.Result{
+		Requirement: req.ID, Level: string(req.Level), Title: req.Title,
+		Profile: string(p), Suite: Suite,
+		Location: ginkgo.CurrentSpecReport().LeafNodeLocation.String(),
+	}
+	if why := unsupportedReason(req, p); why != "" {
+		finish(res, results.Unsupported, why, nil)
+	}
+	t := newT(ctx, req, p)
+	ginkgo.DeferCleanup(t.cleanup)
+	o := t.runBody(body)
+	t.closeInstances()
+	t.attachLogs()
+	res.Evidence = t.saveEvidence()
+	res.Duration = time.Since(start).Seconds()
+	failures := t.Failures()
+
+	switch {
+	case o.infra != nil:
+		res.Messages = []string{o.infra.Error()}
+		finish(res, results.Error, "", t.failureMessage([]string{"the harness could not complete the spec (status error, not a verdict on the target): " + o.infra.Error()}, res))
+	case o.unsupported != "":
+		finish(res, results.Unsupported, o.unsupported, nil)
+	case len(failures) > 0:
+		res.Messages = failures
+		if e, listed := current.known.Lookup(req.ID, p); listed {
+			finish(res, results.XFail, fmt.Sprintf("%s:%d: %s", current.known.Path, e.Line, e.Reason), nil)
+		}
+		finish(res, results.Fail, "", t.failureMessage(failures, res))
+	default:
+		if e, listed := current.known.Lookup(req.ID, p); listed {
+			msg := fmt.Sprintf("%s passed, but %s:%d lists it as known-failing (%s): remove the entry", req.ID, current.known.Path, e.Line, e.Reason)
+			res.Messages = []string{msg}
+			finish(res, results.XPass, "", &msg)
+		}
+		finish(res, results.Pass, "", nil)
+	}
+}
+
+// finish records the result and ends the spec the way Ginkgo needs to see
+// it: failing statuses fail, xfail and unsupported skip, pass passes.
+func finish(res results.Result, s results.Status, reason string, failMsg *string) {
+	res.Status, res.Reason = s, reason
+	ginkgo.AddReportEntry(resultEntry, res, ginkgo.ReportEntryVisibilityNever)
+	switch s {
+	case results.Fail, results.Error, results.XPass:
+		ginkgo.Fail(*failMsg, 2)
+	case results.Unsupported, results.XFail:
+		ginkgo.Skip(fmt.Sprintf("%s: %s", s, reason), 2)
+	}
+}
+
+func unsupportedReason(req catalog.Requirement, p catalog.Profile) string {
+	if why := req.Unsupported(p); why != "" {
+		return why
+	}
+	if req.Needs != "" && !current.manifest.Has(req.Needs) {
+		return fmt.Sprintf("the target does not declare features.%s", req.Needs)
+	}
+	return ""
+}
+
+// failureMessage is what a failed spec prints: the requirement, every
+// failed expectation, the journal, the target's log and where the
+// evidence is.
+func (t *T) failureMessage(failures []string, res results.Result) *string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s, %s profile): %s\n%s\n\n", t.Req.ID, t.Req.Level, t.Profile, t.Req.Title, t.Req.Text)
+	fmt.Fprintf(&b, "%d failed expectation(s):\n", len(failures))
+	for i, f := range failures {
+		fmt.Fprintf(&b, "%2d. %s\n", i+1, indent(f, "    ")[4:])
+	}
+	fmt.Fprintf(&b, "\nJournal:\n%s\n\n", indent(t.Journal.Tail(40), "  "))
+	b.WriteString(t.logTails(15))
+	if len(res.Evidence) > 0 {
+		fmt.Fprintf(&b, "Evidence: %s\n", filepath.Dir(filepath.Join(current.data.Reports, res.Evidence[0].Path)))
+	}
+	s := b.String()
+	return &s
+}
+
+// saveEvidence writes the journal and the target logs into the report
+// directory and returns their paths relative to it.
+func (t *T) saveEvidence() []results.Evidence {
+	if current.data.Reports == "" {
+		return nil
+	}
+	dir := filepath.Join(current.data.Reports, "evidence", t.Req.ID)
+	files, err := t.Journal.Save(dir)
+	if err != nil {
+		fmt.Fprintf(ginkgo.GinkgoWriter, "sessionconf: could not save evidence: %v\n", err)
+	}
+	var out []results.Evidence
+	for _, f := range files {
+		rel, err := filepath.Rel(current.data.Reports, f.Path)
+		if err != nil {
+			rel = f.Path
+		}
+		out = append(out, results.Evidence{Name: f.Name, Path: rel})
+	}
+	return out
+}
+
+// WriteReports turns the suite's report into results.json and junit.xml
+// and prints a one-line summary. Use in ReportAfterSuite.
+func WriteReports(report ginkgo.Report) {
+	run := collect(report)
+	dir := current.data.Reports
+	if dir == "" {
+		fmt.Fprintln(os.Stderr, "sessionconf: no report directory (the run did not start)")
+		return
+	}
+	jsonPath, err := run.WriteJSON(dir)
+	if err == nil {
+		_, err = run.WriteJUnit(dir)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sessionconf: writing reports: %v\n", err)
+	}
+	run.Summarize()
+	var parts []string
+	for _, s := range results.Statuses {
+		parts = append(parts, fmt.Sprintf("%d %s", run.Summary[s], s))
+	}
+	fmt.Printf("sessionconf: %s, %s profile, %s suite: %s (%s)\n", run.Target.Name, strings.Join(run.Profiles, ","), Suite, strings.Join(parts, ", "), jsonPath)
+	failed := map[string]string{}
+	for _, r := range run.Results {
+		if r.Status == results.Fail {
+			failed[r.Requirement] = strings.Join(r.Messages, " ")
+		}
+	}
+	if len(failed) > 0 && len(run.Profiles) == 1 {
+		fmt.Printf("sessionconf: if these failures are known and accepted, list them with a reason in the target's known-failing file:\n%s", suggest(failed, run.Profiles[0]))
+	}
+	if run.Executed() == 0 {
+		ginkgo.Fail("sessionconf: no requirement was executed, so the run fails (check the label filter and the manifest's profiles)")
+	}
+}
+
+// collect builds the run's results from Ginkgo's report.
+func collect(report ginkgo.Report) *results.Run {
+	run := &results.Run{
+		SuiteVersion: Version, Started: report.StartTime,
+		Duration: report.RunTime.Seconds(),
+		Profiles: []string{string(labelProfile())},
+		Filtered: report.SuiteConfig.LabelFilter != "" || len(report.SuiteConfig.FocusStrings) > 0 || len(report.SuiteConfig.FocusFiles) > 0,
+	}
+	if m := current.manifest; m != nil {
+		run.Target = results.Target{Name: m.Name, Manifest: m.Path, Mode: m.Mode()}
+		run.KnownFailing = current.known.Path
+	}
+	if current.redis != nil {
+		run.Redis = current.redis.kind()
+	}
+	setupFailure := ""
+	for _, sr := range report.SpecReports {
+		if sr.LeafNodeType.Is(suiteLevelNodes) && sr.State.Is(failureStates) {
+			setupFailure = sr.Failure.Message
+		}
+	}
+	order := []string{}
+	for _, r := range catalog.All() {
+		order = append(order, r.ID)
+	}
+	for _, sr := range report.SpecReports {
+		if !sr.LeafNodeType.Is(ginkgoIt) {
+			continue
+		}
+		res, ok := entryOf(sr)
+		switch {
+		case !ok && setupFailure != "":
+			res = blankResult(sr)
+			res.Status, res.Messages = results.Error, []string{"the run could not start: " + setupFailure}
+		case !ok && sr.State.Is(failureStates):
+			res = blankResult(sr)
+			res.Status, res.Messages = results.Error, []string{fmt.Sprintf("%s: %s", sr.State, sr.Failure.Message)}
+		case !ok:
+			res = blankResult(sr)
+			res.Status, res.Reason = results.Skipped, "not selected by this run's filters"
+		case sr.State.Is(failureStates) && !res.Status.Failing():
+			// The spec failed after recording its result: a timeout, an
+			// interrupt, a failure in cleanup.
+			res.Status, res.Messages = results.Error, append(res.Messages, fmt.Sprintf("%s: %s", sr.State, sr.Failure.Message))
+		}
+		run.Results = append(run.Results, res)
+	}
+	run.Sort(order)
+	return run
+}
+
+func entryOf(sr ginkgo.SpecReport) (results.Result, bool) {
+	for _, e := range sr.ReportEntries {
+		if e.Name != resultEntry {
+			continue
+		}
+		if r, ok := e.Value.GetRawValue().(results.Result); ok {
+			return r, true // this process ran the spec
+		}
+		var r results.Result // another parallel process did: only the JSON travelled
+		if err := json.Unmarshal([]byte(e.Value.AsJSON), &r); err == nil {
+			return r, true
+		}
+	}
+	return results.Result{}, false
+}
+
+// blankResult names a spec that left no result, from its labels.
+func blankResult(sr ginkgo.SpecReport) results.Result {
+	r := results.Result{Suite: Suite, Profile: string(labelProfile()), Location: sr.LeafNodeLocation.String(), Duration: sr.RunTime.Seconds()}
+	for _, l := range sr.Labels() {
+		if req, ok := catalog.Get(l); ok {
+			r.Requirement, r.Level, r.Title = req.ID, string(req.Level), req.Title
+		}
+	}
+	if r.Requirement == "" {
+		r.Requirement = sr.LeafNodeText
+	}
+	return r
+}

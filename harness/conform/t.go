@@ -1,0 +1,337 @@
+package conform
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	"github.com/sessionconf/sessionconf/harness/evidence"
+	"github.com/sessionconf/sessionconf/harness/inspect"
+	"github.com/sessionconf/sessionconf/harness/instance"
+	"github.com/sessionconf/sessionconf/harness/supervisor"
+	"github.com/sessionconf/sessionconf/harness/target"
+)
+
+// T is one spec's view of the world: the requirement, the target, the
+// spec's private state (directory, Redis database, secret), its instances
+// and visitors, and the failures recorded so far. Specs talk to T only.
+type T struct {
+	Req      catalog.Requirement
+	Profile  catalog.Profile
+	Target   *target.Manifest
+	Timeouts Timeouts
+	Journal  *evidence.Journal
+
+	ctx      context.Context
+	stateDir string
+	logDir   string
+	secret   string
+	redisDB  int
+	soft     gomega.Gomega
+	hard     gomega.Gomega
+
+	mu        sync.Mutex
+	failures  []string
+	instances []*instance.Instance
+	closed    bool
+	cookie    map[bool]string // session cookie name, by production mode
+}
+
+// outcome is how a spec body ended.
+type outcome struct {
+	unsupported string // the spec found it cannot test this target
+	infra       error  // the harness or the target's start broke
+}
+
+// abort stops a spec body; runBody recovers it.
+type abort struct{ o outcome }
+
+func newT(ctx context.Context, req catalog.Requirement, p catalog.Profile) *T {
+	t := &T{
+		Req: req, Profile: p, Target: current.manifest, Timeouts: current.timeouts,
+		Journal: evidence.NewJournal(), ctx: ctx, redisDB: -1, cookie: map[bool]string{},
+	}
+	t.soft = gomega.NewGomega(func(msg string, _ ...int) { t.recordFailure(msg) })
+	t.hard = gomega.NewGomega(func(msg string, _ ...int) {
+		t.recordFailure(msg)
+		panic(abort{})
+	})
+	t.soft.SetDefaultEventuallyPollingInterval(t.Timeouts.Poll)
+	t.soft.SetDefaultConsistentlyPollingInterval(t.Timeouts.Poll)
+	return t
+}
+
+// Context is the spec's context: cancelled when the spec times out or the
+// run is interrupted.
+func (t *T) Context() context.Context { return t.ctx }
+
+// Expect is a soft assertion: a failure is recorded and the spec goes on,
+// so one run reports every broken expectation.
+func (t *T) Expect(actual any, extra ...any) gomega.Assertion {
+	return t.soft.ExpectWithOffset(1, actual, extra...)
+}
+
+// Require is a hard assertion: a failure is recorded and the spec stops
+// (the rest would only repeat it).
+func (t *T) Require(actual any, extra ...any) gomega.Assertion {
+	return t.hard.ExpectWithOffset(1, actual, extra...)
+}
+
+// Eventually is Gomega's, with failures recorded softly.
+func (t *T) Eventually(actual any, args ...any) gomega.AsyncAssertion {
+	return t.soft.EventuallyWithOffset(1, actual, args...)
+}
+
+// Consistently is Gomega's, with failures recorded softly.
+func (t *T) Consistently(actual any, args ...any) gomega.AsyncAssertion {
+	return t.soft.ConsistentlyWithOffset(1, actual, args...)
+}
+
+// Errorf records a failed expectation and goes on.
+func (t *T) Errorf(format string, args ...any) {
+	t.recordFailure(fmt.Sprintf(format, args...))
+}
+
+// Fatalf records a failed expectation and stops the spec.
+func (t *T) Fatalf(format string, args ...any) {
+	t.recordFailure(fmt.Sprintf(format, args...))
+	panic(abort{})
+}
+
+// Check records a failure unless ok.
+func (t *T) Check(ok bool, format string, args ...any) bool {
+	if !ok {
+		t.Errorf(format, args...)
+	}
+	return ok
+}
+
+// Unsupported stops the spec and reports the requirement unsupported for
+// this target, with the reason.
+func (t *T) Unsupported(format string, args ...any) {
+	panic(abort{outcome{unsupported: fmt.Sprintf(format, args...)}})
+}
+
+// Broken stops the spec with status error: the harness or the target's
+// infrastructure failed, so nothing is known about the requirement.
+func (t *T) Broken(err error) {
+	panic(abort{outcome{infra: err}})
+}
+
+// must turns an error of the harness's own machinery into the right stop:
+// unsupported for a manifest that cannot do something, error otherwise.
+func (t *T) must(err error, doing string) {
+	if err == nil {
+		return
+	}
+	var unsup *instance.ErrUnsupported
+	if errors.As(err, &unsup) {
+		t.Unsupported("%s", unsup.Why)
+	}
+	t.Broken(fmt.Errorf("%s: %w", doing, err))
+}
+
+func (t *T) recordFailure(msg string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.failures = append(t.failures, strings.TrimSpace(msg))
+	t.Journal.Event("FAILED: %s", firstLine(msg))
+}
+
+// Failures returns the failures recorded so far.
+func (t *T) Failures() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]string(nil), t.failures...)
+}
+
+// SleepUntil waits until when, for a requirement whose timing needs it
+// (the lifetime must pass with no request in between). It is the only
+// fixed wait specs may use, and it says why in the journal.
+func (t *T) SleepUntil(when time.Time, why string) {
+	t.Journal.Event("wait %v: %s", time.Until(when).Round(10*time.Millisecond), why)
+	select {
+	case <-time.After(time.Until(when)):
+	case <-t.ctx.Done():
+		t.Broken(fmt.Errorf("interrupted while waiting (%s): %w", why, t.ctx.Err()))
+	}
+}
+
+// StateDir is the spec's private directory.
+func (t *T) StateDir() string { return t.stateDir }
+
+// Secret is the spec's SECRET_KEY: the same for every instance and start of
+// the spec, different for every spec.
+func (t *T) Secret() string { return t.secret }
+
+// setup creates the spec's state.
+func (t *T) setup() {
+	dir, err := os.MkdirTemp(current.data.Root, t.Req.ID+"-*")
+	t.must(err, "create the state directory")
+	t.stateDir = dir
+	t.logDir = filepath.Join(dir, "logs")
+	t.must(os.MkdirAll(t.logDir, 0o755), "create the log directory")
+	b := make([]byte, 24)
+	rand.Read(b)
+	t.secret = hex.EncodeToString(b)
+}
+
+// runBody runs a spec body and turns how it ended into an outcome.
+func (t *T) runBody(body func(*T)) (o outcome) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if a, ok := r.(abort); ok {
+			o = a.o
+			return
+		}
+		o = outcome{infra: fmt.Errorf("the spec panicked: %v\n%s", r, debug.Stack())}
+	}()
+	t.setup()
+	body(t)
+	return outcome{}
+}
+
+// closeInstances stops every instance the spec started; idempotent.
+func (t *T) closeInstances() {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return
+	}
+	t.closed = true
+	ins := t.instances
+	t.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), t.Timeouts.Stop+5*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, in := range ins {
+		wg.Add(1)
+		go func() { defer wg.Done(); in.Close(ctx) }()
+	}
+	wg.Wait()
+}
+
+// cleanup removes the state directory (unless -sessionconf.keep).
+func (t *T) cleanup() {
+	t.closeInstances()
+	if t.stateDir != "" && !*flagKeep {
+		os.RemoveAll(t.stateDir)
+	}
+	if t.redisDB >= 0 && current.redis != nil {
+		current.redis.client(t.redisDB).FlushDB(context.Background())
+	}
+}
+
+// attachLogs registers every target log as evidence.
+func (t *T) attachLogs() {
+	t.mu.Lock()
+	ins := t.instances
+	t.mu.Unlock()
+	for _, in := range ins {
+		for _, l := range in.Logs() {
+			t.Journal.Attach("target-"+filepath.Base(l), l)
+		}
+	}
+}
+
+// logTails renders the end of every instance's latest log.
+func (t *T) logTails(n int) string {
+	t.mu.Lock()
+	ins := t.instances
+	t.mu.Unlock()
+	var b strings.Builder
+	for _, in := range ins {
+		logs := in.Logs()
+		if len(logs) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "Target log %s (last %d lines):\n%s\n", filepath.Base(logs[len(logs)-1]), n, indent(supervisor.Tail(logs[len(logs)-1], n), "  "))
+	}
+	return b.String()
+}
+
+// Store returns the spec's session store seen from outside, or nil in the
+// cookie profile.
+func (t *T) Store() inspect.Store {
+	switch t.Profile {
+	case catalog.Filesystem:
+		dir, err := instance.Expand(t.Target.Store.Dir, map[string]any{"SessionDir": t.sessionDir(), "StateDir": t.stateDir, "ManifestDir": t.Target.Dir})
+		t.must(err, "store.dir")
+		return inspect.Dir{Path: dir}
+	case catalog.Redis:
+		t.ensureRedisDB()
+		return inspect.Redis{Client: current.redis.client(t.redisDB), DB: t.redisDB, Prefix: t.Target.Store.RedisPrefix}
+	}
+	return nil
+}
+
+// Records lists the store and notes the listing in the journal under label.
+func (t *T) Records(label string) []inspect.Record {
+	s := t.Store()
+	if s == nil {
+		t.Broken(errors.New("the spec listed a store in the cookie profile"))
+	}
+	recs, err := s.List(t.ctx)
+	t.must(err, "list the store")
+	t.Journal.Note("store "+label, inspect.Describe(s, recs))
+	return recs
+}
+
+// ClearStore deletes every session record, like the story's
+// `rm -rf flask_session/*` (or delete-by-prefix in Redis), or runs the
+// manifest's clear hook for targets the harness cannot reach.
+func (t *T) ClearStore() {
+	if t.Target.External != nil {
+		t.Unsupported("external targets are cleared by hooks.clear, which this harness version does not run yet")
+	}
+	s := t.Store()
+	t.Journal.Event("clear the store (%s %s)", s.Kind(), s.Location())
+	t.must(s.Clear(t.ctx), "clear the store")
+}
+
+func (t *T) sessionDir() string { return filepath.Join(t.stateDir, "flask_session") }
+
+func (t *T) ensureRedisDB() {
+	if t.redisDB >= 0 {
+		return
+	}
+	if current.redis == nil {
+		t.Broken(errors.New("the redis profile runs without a Redis (setup failed?)"))
+	}
+	db, err := current.redis.allocDB()
+	t.must(err, "allocate a Redis database")
+	t.redisDB = db
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i := range lines {
+		lines[i] = prefix + lines[i]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// abortRun fails the whole suite setup with a clear message.
+func abortRun(format string, args ...any) {
+	ginkgo.AbortSuite(fmt.Sprintf("sessionconf: "+format, args...))
+}

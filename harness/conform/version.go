@@ -1,0 +1,21 @@
+package conform
+
+import (
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	"github.com/sessionconf/sessionconf/harness/knownfail"
+)
+
+// Version is the suite's version, recorded in every results.json.
+const Version = "0.1.0"
+
+var (
+	ginkgoIt        = types.NodeTypeIt
+	failureStates   = types.SpecStateFailureStates
+	suiteLevelNodes = types.NodeTypesForSuiteLevelNodes
+)
+
+func suggest(failed map[string]string, p string) string {
+	return knownfail.Suggest(failed, catalog.Profile(p))
+}

@@ -1,0 +1,103 @@
+// Package inspect looks into a target's session store from outside, the way
+// an operator would: list the records with their modes or TTLs and raw
+// bytes, clear them, corrupt them. It knows nothing about the target's code.
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+)
+
+// Record is one session record as the store shows it.
+type Record struct {
+	Key  string      // file name or Redis key
+	Mode fs.FileMode // files only
+	TTL  time.Duration
+	// HasTTL is false for a Redis key without expiry (TTL -1).
+	HasTTL bool
+	Data   []byte
+	Size   int
+}
+
+// Corruption is a way to damage a record.
+type Corruption string
+
+const (
+	Garbage   Corruption = "garbage"   // random bytes
+	Truncated Corruption = "truncated" // the first 2 bytes only
+	Empty     Corruption = "empty"     // zero bytes
+)
+
+// Corruptions lists every kind.
+var Corruptions = []Corruption{Garbage, Truncated, Empty}
+
+// Store is a session store seen from outside.
+type Store interface {
+	// Kind is "directory" or "redis".
+	Kind() string
+	// Location is the directory or the Redis database and prefix.
+	Location() string
+	// List returns the session records (files in the directory, keys with
+	// the prefix).
+	List(ctx context.Context) ([]Record, error)
+	// Clear deletes every session record (the story's `rm -rf
+	// flask_session/*`, or delete-by-prefix).
+	Clear(ctx context.Context) error
+	// Corrupt damages one record.
+	Corrupt(ctx context.Context, key string, how Corruption) error
+}
+
+// Describe renders a listing for the journal.
+func Describe(s Store, recs []Record) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: %d record(s)\n", s.Kind(), s.Location(), len(recs))
+	for _, r := range recs {
+		switch s.Kind() {
+		case "directory":
+			fmt.Fprintf(&b, "  %v %6d  %s  %s\n", r.Mode, r.Size, r.Key, preview(r.Data))
+		default:
+			ttl := "no TTL"
+			if r.HasTTL {
+				ttl = "ttl " + r.TTL.Round(time.Millisecond).String()
+			}
+			fmt.Fprintf(&b, "  %-12s %6d  %s  %s\n", ttl, r.Size, r.Key, preview(r.Data))
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// Keys returns the keys of recs.
+func Keys(recs []Record) []string {
+	keys := make([]string, len(recs))
+	for i, r := range recs {
+		keys[i] = r.Key
+	}
+	return keys
+}
+
+// New returns the records in after that are not in before.
+func New(before, after []Record) []Record {
+	seen := map[string]bool{}
+	for _, r := range before {
+		seen[r.Key] = true
+	}
+	var out []Record
+	for _, r := range after {
+		if !seen[r.Key] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func preview(data []byte) string {
+	const n = 96
+	s := fmt.Sprintf("%q", data)
+	if len(s) > n {
+		s = s[:n] + "..."
+	}
+	return s
+}

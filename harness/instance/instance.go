@@ -1,0 +1,368 @@
+// Package instance runs one copy of a target for a spec: it computes the
+// environment the manifest asks for (port, state directory, Redis URL,
+// lifetime, secret, TLS files), starts the target, and restarts, kills or
+// stops it through the mode the manifest chose (a supervised process, or
+// hook commands for stacks the harness cannot spawn).
+package instance
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	"github.com/sessionconf/sessionconf/harness/target"
+)
+
+// Config is what a spec decides about an instance.
+type Config struct {
+	Name    string // "a", "b": names logs and journal lines
+	Profile catalog.Profile
+	// StateDir is the spec's private directory; SessionDir is the session
+	// directory inside it that the target is told to use.
+	StateDir   string
+	SessionDir string
+	RedisURL   string
+	// Zero durations leave the target's own default.
+	Lifetime        time.Duration
+	IdleTimeout     time.Duration
+	CleanupInterval time.Duration
+	Secret          string
+	Production      bool
+	TLSCert, TLSKey string
+	// Env is set last, overriding everything (a spec's raw setting).
+	Env map[string]string
+
+	LogDir       string
+	StartTimeout time.Duration
+	StopGrace    time.Duration
+}
+
+// ErrUnsupported is returned when the manifest cannot do what the spec
+// asks (no lifetime setting, no restart hook); such specs are reported
+// unsupported, not failed.
+type ErrUnsupported struct{ Why string }
+
+func (e *ErrUnsupported) Error() string { return e.Why }
+
+// Instance is a running target.
+type Instance struct {
+	Name    string
+	BaseURL string
+	Port    int
+	Config  Config
+	m       *target.Manifest
+	run     runner
+}
+
+// runner is one way of running a target.
+type runner interface {
+	start(ctx context.Context) error
+	stop(ctx context.Context) error  // graceful
+	kill(ctx context.Context) error  // SIGKILL
+	running() bool
+	logs() []string
+	logTail(n int) string
+	can(op Op) bool
+}
+
+// Op is a lifecycle operation.
+type Op string
+
+const (
+	OpRestart Op = "restart"
+	OpKill    Op = "kill"
+	OpStop    Op = "stop"
+	OpStart   Op = "start"
+)
+
+// Launch starts an instance of m and waits until it is ready.
+func Launch(ctx context.Context, m *target.Manifest, cfg Config) (*Instance, error) {
+	in := &Instance{Name: cfg.Name, Config: cfg, m: m}
+	switch m.Mode() {
+	case "external":
+		return in, in.launchExternal(ctx)
+	case "container":
+		if ContainerRunner == nil {
+			return nil, &ErrUnsupported{Why: "container mode is not available in this build"}
+		}
+		r, base, err := ContainerRunner(ctx, m, cfg)
+		if err != nil {
+			return nil, err
+		}
+		in.run, in.BaseURL = r, base
+		return in, nil
+	}
+	return in, in.launchProcess(ctx)
+}
+
+// ContainerRunner starts a container-mode target; the container package
+// installs it (kept out of this package so process-mode users do not pull
+// in Docker).
+var ContainerRunner func(ctx context.Context, m *target.Manifest, cfg Config) (runner, string, error)
+
+// URL returns the absolute URL of path on this instance.
+func (in *Instance) URL(path string) string { return in.BaseURL + path }
+
+// Can reports whether the instance supports op.
+func (in *Instance) Can(op Op) bool { return in.run.can(op) }
+
+// Restart is a graceful stop and start with the same state.
+func (in *Instance) Restart(ctx context.Context) error {
+	if err := in.need(OpRestart); err != nil {
+		return err
+	}
+	if r, ok := in.run.(interface{ restart(context.Context) error }); ok {
+		return r.restart(ctx)
+	}
+	if err := in.run.stop(ctx); err != nil {
+		return err
+	}
+	return in.run.start(ctx)
+}
+
+// Crash kills the target (SIGKILL) and starts it again.
+func (in *Instance) Crash(ctx context.Context) error {
+	if err := in.need(OpKill); err != nil {
+		return err
+	}
+	if r, ok := in.run.(interface{ crash(context.Context) error }); ok {
+		return r.crash(ctx)
+	}
+	if err := in.run.kill(ctx); err != nil {
+		return err
+	}
+	return in.run.start(ctx)
+}
+
+// Stop stops the target gracefully and leaves it stopped.
+func (in *Instance) Stop(ctx context.Context) error {
+	if err := in.need(OpStop); err != nil {
+		return err
+	}
+	return in.run.stop(ctx)
+}
+
+// Start starts a stopped target.
+func (in *Instance) Start(ctx context.Context) error {
+	if err := in.need(OpStart); err != nil {
+		return err
+	}
+	return in.run.start(ctx)
+}
+
+// Close stops the target for good (end of spec); it never fails a spec.
+func (in *Instance) Close(ctx context.Context) {
+	if in.run != nil && in.run.running() {
+		if in.run.can(OpStop) {
+			if in.run.stop(ctx) == nil {
+				return
+			}
+		}
+		in.run.kill(ctx)
+	}
+}
+
+// Running reports whether the target process is up.
+func (in *Instance) Running() bool { return in.run != nil && in.run.running() }
+
+// Logs returns the log files of every start.
+func (in *Instance) Logs() []string {
+	if in.run == nil {
+		return nil
+	}
+	return in.run.logs()
+}
+
+// LogTail returns the end of the latest log.
+func (in *Instance) LogTail(n int) string {
+	if in.run == nil {
+		return ""
+	}
+	return in.run.logTail(n)
+}
+
+func (in *Instance) need(op Op) error {
+	if in.run == nil || !in.run.can(op) {
+		return &ErrUnsupported{Why: fmt.Sprintf("the target cannot %s: its manifest (%s) has no way to do it", op, in.m.Mode())}
+	}
+	return nil
+}
+
+// templateData is what manifest templates can use.
+type templateData struct {
+	Port        int
+	Host        string
+	StateDir    string
+	SessionDir  string
+	RedisURL    string
+	Lifetime    int // seconds
+	IdleTimeout int // seconds
+	Secret      string
+	ManifestDir string
+	TLSCert     string
+	TLSKey      string
+}
+
+func (in *Instance) data() templateData {
+	c := in.Config
+	return templateData{
+		Port: in.Port, Host: "127.0.0.1", StateDir: c.StateDir, SessionDir: c.SessionDir,
+		RedisURL: c.RedisURL, Lifetime: seconds(c.Lifetime), IdleTimeout: seconds(c.IdleTimeout),
+		Secret: c.Secret, ManifestDir: in.m.Dir, TLSCert: c.TLSCert, TLSKey: c.TLSKey,
+	}
+}
+
+// Expand renders a manifest template with the instance's values.
+func (in *Instance) Expand(s string) (string, error) {
+	return Expand(s, in.data())
+}
+
+// Expand renders a manifest template with data.
+func Expand(s string, data any) (string, error) {
+	if !strings.Contains(s, "{{") {
+		return s, nil
+	}
+	t, err := template.New("").Option("missingkey=error").Parse(s)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// Environ computes the target's environment: the harness's own minus every
+// standard setting (so nothing leaks in from the caller's shell), then the
+// standard settings under the manifest's names, the profile's env, the
+// manifest's env, and the spec's raw overrides.
+func (in *Instance) Environ() ([]string, error) {
+	m, c := in.m, in.Config
+	s := m.Settings
+	env := map[string]string{}
+	standard := []*string{s.Port, s.Host, s.SessionType, s.SessionDir, s.RedisURL, s.Lifetime,
+		s.IdleTimeout, s.CleanupInterval, s.SecretKey, s.Production, s.TLSCert, s.TLSKey}
+	var order []string
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if slices.ContainsFunc(standard, func(p *string) bool { return *p == k }) {
+			continue
+		}
+		env[k] = v
+		order = append(order, k)
+	}
+	set := func(name *string, value, what string) error {
+		if *name == "" {
+			return &ErrUnsupported{Why: fmt.Sprintf("the spec needs to set the %s, but the manifest maps settings.%s to no env var", what, what)}
+		}
+		if _, ok := env[*name]; !ok {
+			order = append(order, *name)
+		}
+		env[*name] = value
+		return nil
+	}
+	opt := func(name *string, value string) {
+		if *name != "" {
+			set(name, value, "")
+		}
+	}
+	opt(s.Port, strconv.Itoa(in.Port))
+	opt(s.Host, "127.0.0.1")
+	for k, v := range m.ProfileEnv[c.Profile] {
+		kk := k
+		set(&kk, v, "profile")
+	}
+	if c.Profile == catalog.Filesystem {
+		opt(s.SessionDir, c.SessionDir)
+	}
+	if c.RedisURL != "" {
+		opt(s.RedisURL, c.RedisURL)
+	}
+	opt(s.SecretKey, c.Secret)
+	for _, d := range []struct {
+		name *string
+		v    time.Duration
+		what string
+	}{{s.Lifetime, c.Lifetime, "lifetime"}, {s.IdleTimeout, c.IdleTimeout, "idle_timeout"}, {s.CleanupInterval, c.CleanupInterval, "cleanup_interval"}} {
+		if d.v > 0 {
+			if err := set(d.name, strconv.Itoa(seconds(d.v)), d.what); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if c.Production {
+		for _, p := range []struct {
+			name  *string
+			v, wh string
+		}{{s.Production, "true", "production"}, {s.TLSCert, c.TLSCert, "tls_cert"}, {s.TLSKey, c.TLSKey, "tls_key"}} {
+			if err := set(p.name, p.v, p.wh); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for k, v := range m.Env {
+		val, err := in.Expand(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: env.%s: %v", m.Position("env."+k), k, err)
+		}
+		kk := k
+		set(&kk, val, "env")
+	}
+	for k, v := range c.Env {
+		kk := k
+		set(&kk, v, "env")
+	}
+	out := make([]string, 0, len(order))
+	for _, k := range order {
+		out = append(out, k+"="+env[k])
+	}
+	return out, nil
+}
+
+func seconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
+
+// Ports are taken from a range below Linux's ephemeral range (32768+), so
+// the kernel does not hand the same port to an outgoing connection between
+// our probe and the target's bind.
+const (
+	portLow  = 20000
+	portHigh = 32000
+)
+
+var (
+	portMu    sync.Mutex
+	portsUsed = map[int]bool{}
+)
+
+// FreePort returns a port on 127.0.0.1 that was free a moment ago and that
+// this process has not handed out before.
+func FreePort() (int, error) {
+	portMu.Lock()
+	defer portMu.Unlock()
+	for range 200 {
+		p := portLow + rand.IntN(portHigh-portLow)
+		if portsUsed[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portsUsed[p] = true
+		return p, nil
+	}
+	return 0, errors.New("instance: no free port found")
+}

@@ -1,0 +1,336 @@
+// Package visitor is the suites' HTTP client: one Visitor per simulated user,
+// with its own cookie jar that behaves like a browser's on deletion but never
+// expires cookies by itself (so a spec can replay a cookie past its Expires,
+// as an attacker would). Every exchange goes into the spec's journal.
+package visitor
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sessionconf/sessionconf/harness/evidence"
+)
+
+// maxBody is how much of a response body is kept.
+const maxBody = 1 << 20
+
+// Visitor is a simulated user agent.
+type Visitor struct {
+	Name    string
+	base    *url.URL
+	client  *http.Client
+	journal *evidence.Journal
+	timeout time.Duration
+
+	mu  sync.Mutex
+	jar map[string]*http.Cookie
+}
+
+// New returns a visitor of base (http:// or https://; certificates are not
+// verified: the harness tests cookies, not PKI).
+func New(name, base string, journal *evidence.Journal, timeout time.Duration) *Visitor {
+	u, err := url.Parse(base)
+	if err != nil {
+		panic(fmt.Sprintf("visitor: bad base URL %q: %v", base, err))
+	}
+	return &Visitor{
+		Name: name, base: u, journal: journal, timeout: timeout,
+		jar: map[string]*http.Cookie{},
+		client: &http.Client{
+			Timeout: timeout,
+			Transport: &http.Transport{
+				TLSClientConfig:     &tls.Config{InsecureSkipVerify: true},
+				MaxIdleConnsPerHost: 64,
+			},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// Rebase points the visitor at another base URL, keeping its jar: the same
+// browser talking to instance B, or to the plain-HTTP port.
+func (v *Visitor) Rebase(name, base string) *Visitor {
+	c := New(name, base, v.journal, v.timeout)
+	c.SetJar(v.Jar())
+	return c
+}
+
+// Response is what came back.
+type Response struct {
+	Method, Path string
+	Status       int
+	Header       http.Header
+	Body         string
+	// SetCookies are the Set-Cookie header lines, raw and parsed.
+	RawSetCookies []string
+	SetCookies    []*http.Cookie
+	Elapsed       time.Duration
+}
+
+// SetCookieFor returns the Set-Cookie lines of cookie name.
+func (r *Response) SetCookieFor(name string) (raw []string, parsed []*http.Cookie) {
+	for i, c := range r.SetCookies {
+		if c.Name == name {
+			raw = append(raw, r.RawSetCookies[i])
+			parsed = append(parsed, c)
+		}
+	}
+	return raw, parsed
+}
+
+// Location returns the redirect target, "" if none.
+func (r *Response) Location() string { return r.Header.Get("Location") }
+
+// Option changes one request.
+type Option func(*http.Request)
+
+// WithCookieHeader sends exactly this Cookie header instead of the jar.
+func WithCookieHeader(h string) Option {
+	return func(r *http.Request) {
+		r.Header.Del("Cookie")
+		if h != "" {
+			r.Header.Set("Cookie", h)
+		}
+	}
+}
+
+// WithoutCookies sends no Cookie header.
+func WithoutCookies() Option { return WithCookieHeader("") }
+
+// WithHeader adds a request header.
+func WithHeader(k, v string) Option { return func(r *http.Request) { r.Header.Set(k, v) } }
+
+// Get requests path.
+func (v *Visitor) Get(ctx context.Context, path string, opts ...Option) (*Response, error) {
+	return v.Do(ctx, http.MethodGet, path, nil, opts...)
+}
+
+// PostForm posts form to path.
+func (v *Visitor) PostForm(ctx context.Context, path string, form url.Values, opts ...Option) (*Response, error) {
+	return v.Do(ctx, http.MethodPost, path, form, opts...)
+}
+
+// Do sends one request and applies the Set-Cookies of its response to the
+// jar.
+func (v *Visitor) Do(ctx context.Context, method, path string, form url.Values, opts ...Option) (*Response, error) {
+	u := v.base.ResolveReference(&url.URL{Path: pathOnly(path), RawQuery: queryOnly(path)})
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if h := v.cookieHeader(); h != "" {
+		req.Header.Set("Cookie", h)
+	}
+	for _, o := range opts {
+		o(req)
+	}
+	start := time.Now()
+	resp, err := v.client.Do(req)
+	if err != nil {
+		v.journal.Exchange(fmt.Sprintf("%s -> %s %s%s\n           %s <- error after %v: %v", v.Name, method, path, cookieNote(req.Header.Get("Cookie")), v.Name, time.Since(start).Round(time.Millisecond), err))
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	r := &Response{
+		Method: method, Path: path, Status: resp.StatusCode, Header: resp.Header,
+		Body: string(data), RawSetCookies: resp.Header.Values("Set-Cookie"),
+		SetCookies: resp.Cookies(), Elapsed: time.Since(start),
+	}
+	// resp.Cookies() drops lines it cannot parse; keep raw and parsed aligned.
+	if len(r.SetCookies) != len(r.RawSetCookies) {
+		r.SetCookies = parseEach(r.RawSetCookies)
+	}
+	v.apply(r.SetCookies)
+	v.journal.Exchange(formatExchange(v.Name, req, r))
+	return r, nil
+}
+
+// Raw sends raw request bytes over a fresh TCP connection: for cookie
+// values Go's client refuses to send (NUL, CR/LF, invalid UTF-8). Only for
+// plain-HTTP targets.
+func (v *Visitor) Raw(ctx context.Context, request []byte) (*Response, error) {
+	d := net.Dialer{Timeout: v.timeout}
+	conn, err := d.DialContext(ctx, "tcp", v.base.Host)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(v.timeout))
+	start := time.Now()
+	if _, err := conn.Write(request); err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	firstLine, _, _ := bytes.Cut(request, []byte("\r\n"))
+	if err != nil {
+		v.journal.Exchange(fmt.Sprintf("%s -> raw %q\n           %s <- error: %v", v.Name, firstLine, v.Name, err))
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	r := &Response{
+		Method: "RAW", Path: string(firstLine), Status: resp.StatusCode, Header: resp.Header,
+		Body: string(data), RawSetCookies: resp.Header.Values("Set-Cookie"), Elapsed: time.Since(start),
+	}
+	r.SetCookies = parseEach(r.RawSetCookies)
+	v.journal.Exchange(fmt.Sprintf("%s -> raw request %q (%d bytes)\n           %s <- %d %s in %v%s", v.Name, truncate(string(firstLine), 60), len(request), v.Name, r.Status, http.StatusText(r.Status), r.Elapsed.Round(time.Millisecond), setCookieNotes(r.RawSetCookies)))
+	return r, nil
+}
+
+// Cookie returns the jar's value for name.
+func (v *Visitor) Cookie(name string) (string, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	c, ok := v.jar[name]
+	if !ok {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// SetCookie puts name=value in the jar (replaying or forging a cookie).
+func (v *Visitor) SetCookie(name, value string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.jar[name] = &http.Cookie{Name: name, Value: value}
+}
+
+// DeleteCookie removes name from the jar.
+func (v *Visitor) DeleteCookie(name string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.jar, name)
+}
+
+// Jar returns a copy of the jar.
+func (v *Visitor) Jar() map[string]string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	m := make(map[string]string, len(v.jar))
+	for k, c := range v.jar {
+		m[k] = c.Value
+	}
+	return m
+}
+
+// SetJar replaces the jar.
+func (v *Visitor) SetJar(m map[string]string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.jar = make(map[string]*http.Cookie, len(m))
+	for k, val := range m {
+		v.jar[k] = &http.Cookie{Name: k, Value: val}
+	}
+}
+
+func (v *Visitor) cookieHeader() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	names := make([]string, 0, len(v.jar))
+	for n := range v.jar {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + "=" + v.jar[n].Value
+	}
+	return strings.Join(parts, "; ")
+}
+
+// apply updates the jar like a browser would for deletions (empty value,
+// Max-Age<=0 or an Expires in the past), and never expires anything else.
+func (v *Visitor) apply(cookies []*http.Cookie) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, c := range cookies {
+		if c == nil {
+			continue
+		}
+		if IsDeletion(c) {
+			delete(v.jar, c.Name)
+			continue
+		}
+		v.jar[c.Name] = c
+	}
+}
+
+// IsDeletion reports whether a Set-Cookie asks the browser to drop the
+// cookie.
+func IsDeletion(c *http.Cookie) bool {
+	return c.MaxAge < 0 || (!c.Expires.IsZero() && c.Expires.Before(time.Now()))
+}
+
+func parseEach(lines []string) []*http.Cookie {
+	out := make([]*http.Cookie, len(lines))
+	for i, l := range lines {
+		if c, err := http.ParseSetCookie(l); err == nil {
+			out[i] = c
+		} else {
+			out[i] = &http.Cookie{Name: "(unparseable)", Raw: l}
+		}
+	}
+	return out
+}
+
+func formatExchange(name string, req *http.Request, r *Response) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s -> %s %s%s\n", name, req.Method, req.URL.RequestURI(), cookieNote(req.Header.Get("Cookie")))
+	fmt.Fprintf(&b, "           %s <- %d %s in %v", name, r.Status, http.StatusText(r.Status), r.Elapsed.Round(time.Millisecond))
+	if loc := r.Location(); loc != "" {
+		fmt.Fprintf(&b, "  Location: %s", loc)
+	}
+	b.WriteString(setCookieNotes(r.RawSetCookies))
+	return b.String()
+}
+
+func cookieNote(h string) string {
+	if h == "" {
+		return "  (no cookies)"
+	}
+	return "  Cookie: " + truncate(h, 160)
+}
+
+func setCookieNotes(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&b, "\n             Set-Cookie: %s", truncate(l, 240))
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + fmt.Sprintf("...(%d bytes)", len(s))
+}
+
+func pathOnly(p string) string {
+	path, _, _ := strings.Cut(p, "?")
+	return path
+}
+
+func queryOnly(p string) string {
+	_, q, _ := strings.Cut(p, "?")
+	return q
+}
