@@ -68,8 +68,8 @@ type Instance struct {
 // runner is one way of running a target.
 type runner interface {
 	start(ctx context.Context) error
-	stop(ctx context.Context) error  // graceful
-	kill(ctx context.Context) error  // SIGKILL
+	stop(ctx context.Context) error // graceful
+	kill(ctx context.Context) error // SIGKILL
 	running() bool
 	logs() []string
 	logTail(n int) string
