@@ -93,6 +93,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // URL returns the redis:// URL of logical database db.
 func (s *Server) URL(db int) string { return fmt.Sprintf("redis://%s/%d", s.Addr, db) }
 
+// PID is the process ID of the current redis-server (0 before the first
+// start); it changes with Restart.
+func (s *Server) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Running reports whether the process is up.
 func (s *Server) Running() bool {
 	if s.exited == nil {
@@ -113,6 +122,8 @@ func (s *Server) Stop() error {
 		return nil
 	}
 	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	// A paused (SIGSTOPped) server only sees the SIGTERM once it runs again.
+	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGCONT)
 	select {
 	case <-s.exited:
 	case <-time.After(StopTimeout):
