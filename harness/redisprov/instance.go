@@ -280,6 +280,11 @@ type Descriptor struct {
 
 // Descriptor describes the instance for Attach.
 func (i *Instance) Descriptor() Descriptor {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if lb, ok := i.be.(localBackend); ok { // a restart makes a new process
+		i.pid = lb.s.PID()
+	}
 	d := Descriptor{
 		Kind: i.kind, Addr: i.addr, URL: i.URL(0), ContainerID: i.containerID, PID: i.pid,
 		Databases: i.databases, StartupTime: i.startup,

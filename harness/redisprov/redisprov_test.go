@@ -654,3 +654,33 @@ func alive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
+
+// Any image already present is used by name, neither pulled nor built (a
+// public redis:7 works the same where a registry exists: one pull first).
+func TestForeignImageByName(t *testing.T) {
+	d := needDocker(t)
+	ctx := context.Background()
+	cfg := testConfig(t, "container")
+	cfg.Image = "sessionconf-test.local/redis:7-" + strings.ToLower(cfg.RunID[len(cfg.RunID)-6:])
+	if _, err := d.cli.ImageTag(ctx, client.ImageTagOptions{Source: DefaultImage, Target: cfg.Image}); err != nil {
+		t.Skipf("cannot tag %s (not built?): %v", DefaultImage, err)
+	}
+	t.Cleanup(func() {
+		d.cli.ImageRemove(context.Background(), cfg.Image, client.ImageRemoveOptions{}) // the tag only
+	})
+	p, err := Select(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	if p.Info().ImageBuild != 0 {
+		t.Fatal("a foreign image was built")
+	}
+	inst, err := p.NewInstance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.Client(3).Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
