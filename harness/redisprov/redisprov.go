@@ -28,16 +28,22 @@
 //		DeferCleanup(func(ctx SpecContext) { p.Close(ctx); redisprov.Reap(ctx, p.RunID()) })
 //		return shared.MustMarshal()
 //	}, func(ctx SpecContext, data []byte) {
-//		redis, err = redisprov.Attach(ctx, data)
+//		var err error
+//		sharedRedis, err = redisprov.Attach(ctx, data) // every process, 1 included
 //		Expect(err).NotTo(HaveOccurred())
-//		dbs = redis.DBs(GinkgoParallelProcess(), GinkgoConfiguration().ParallelTotal)
+//		redisDBs, err = sharedRedis.DBs(GinkgoParallelProcess(), GinkgoConfiguration().ParallelTotal)
+//		Expect(err).NotTo(HaveOccurred())
 //	})
 //
-//	// a spec:   db, err := redis.FreshDB(ctx, dbs); env REDIS_URL = redis.URL(db)
+//	// a spec:   db, err := sharedRedis.FreshDB(ctx, redisDBs); target env REDIS_URL = sharedRedis.URL(db)
 //	// an outage spec:
-//	//   own, err := redis.Provider().NewInstance(ctx); DeferCleanup(own.Terminate)
+//	//   own, err := sharedRedis.Provider().NewInstance(ctx); DeferCleanup(own.Terminate)
 //	//   own.Stop(ctx) / own.Start(ctx) / own.Pause(ctx) / own.Unpause(ctx)
 //	//   errors.Is(err, redisprov.ErrUnsupported) → the external provider: report unsupported
+//
+// Process 1's DeferCleanup runs after every process has finished (Ginkgo
+// waits for them), also on interrupt; a harness killed outright leaves its
+// containers to the next Select, which removes those of dead processes.
 package redisprov
 
 import (
