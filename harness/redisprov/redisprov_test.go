@@ -589,7 +589,8 @@ func TestHarnessKilled(t *testing.T) {
 			}
 			runID := "test-killed-" + NewRunID()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestHarnessKilled$", "-test.count=1")
-			cmd.Env = append(os.Environ(), "REDISPROV_CHILD="+kind, "REDISPROV_CHILD_RUN="+runID)
+			// The killed child cannot remove its redis-server directory: keep it in ours.
+			cmd.Env = append(os.Environ(), "REDISPROV_CHILD="+kind, "REDISPROV_CHILD_RUN="+runID, "TMPDIR="+t.TempDir())
 			stdout, _ := cmd.StdoutPipe()
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
