@@ -46,9 +46,11 @@ func ParseProfile(s string) (Profile, error) {
 type Feature string
 
 const (
-	IdleTimeout   Feature = "idle_timeout"   // LIFE-6
-	Production    Feature = "production"     // HTTPS with a Secure cookie: COOKIE-2, COOKIE-4
-	MultiInstance Feature = "multi_instance" // two instances on one store: PERSIST-4, PERSIST-5
+	IdleTimeout   Feature = "idle_timeout"         // LIFE-6
+	Production    Feature = "production"           // HTTPS with a Secure cookie: COOKIE-2, COOKIE-4
+	MultiInstance Feature = "multi_instance"       // two instances on one store: PERSIST-4, PERSIST-5
+	Independent   Feature = "independent_sessions" // CLEAR-8
+	HashedKeys    Feature = "hashed_keys"          // TOKEN-11
 )
 
 // Requirement is one promise.

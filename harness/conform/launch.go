@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
+	"github.com/sessionconf/sessionconf/harness/evidence"
 	"github.com/sessionconf/sessionconf/harness/instance"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/visitor"
@@ -66,8 +67,7 @@ func (t *T) Launch(opts ...LaunchOption) *instance.Instance {
 		o(&cfg)
 	}
 	if cfg.Profile == catalog.Redis || t.Profile == catalog.Redis {
-		t.ensureRedisDB()
-		cfg.RedisURL = current.redis.url(t.redisDB)
+		cfg.RedisURL = t.redisOf().url()
 	}
 	if cfg.Production && !t.Target.Has(catalog.Production) {
 		t.Unsupported("the target does not declare features.production")
@@ -151,4 +151,10 @@ func (t *T) Visitor(in *instance.Instance, name string) *visitor.Visitor {
 // the same browser, a request routed to another server.
 func (t *T) Switch(v *visitor.Visitor, in *instance.Instance) *visitor.Visitor {
 	return v.Rebase(v.Name+"@"+in.Name, in.BaseURL)
+}
+
+// BulkVisitor is a visitor for load (hundreds of requests): its exchanges
+// stay out of the journal, which records only that the load happened.
+func (t *T) BulkVisitor(in *instance.Instance, name string) *visitor.Visitor {
+	return visitor.New(name, in.BaseURL, evidence.NewJournal(), t.Timeouts.Request)
 }

@@ -3,93 +3,83 @@ package conform
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"sync"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sessionconf/sessionconf/harness/redisserver"
+	"github.com/sessionconf/sessionconf/harness/redisprov"
 )
 
-// redisDatabases is how many logical databases the shared Redis has: every
-// spec of every parallel process gets its own, so a FLUSHDB in one spec
-// never touches another.
-const (
-	redisDatabases   = 4096
-	databasesPerProc = 256
-)
+// redisCfg is the provider choice: SESSIONCONF_REDIS_PROVIDER and friends,
+// or the -redis.* flags.
+var redisCfg = redisprov.ConfigFromEnv()
 
-// redisDescriptor is how process 1 tells the others where Redis is.
-type redisDescriptor struct {
-	Kind string `json:"kind"`
-	Addr string `json:"addr"`
-}
+func init() { redisCfg.RegisterFlags(flag.CommandLine) }
 
-// sharedRedis is this process's handle on the run's Redis.
+// sharedRedis is this process's handle on the run's Redis: one server for
+// the whole run, a logical database per spec.
 type sharedRedis struct {
-	desc    redisDescriptor
+	inst *redisprov.Instance
+	dbs  *redisprov.DBAllocator
+
 	mu      sync.Mutex
-	next    int
-	clients map[int]*redis.Client
+	clients map[string]*redis.Client
 }
 
-var ownedRedis *redisserver.Server
+// ownedProvider is the provider process 1 chose; it ends with the run.
+var ownedProvider *redisprov.Provider
 
-func startSharedRedis(ctx context.Context, root string) (json.RawMessage, error) {
-	s, err := redisserver.Start(ctx, redisserver.Options{Databases: redisDatabases})
+func startSharedRedis(ctx context.Context, _ string) (json.RawMessage, error) {
+	p, err := redisprov.Select(ctx, redisCfg)
 	if err != nil {
 		return nil, err
 	}
-	ownedRedis = s
-	fmt.Fprintf(ginkgo.GinkgoWriter, "redis: local redis-server on %s\n", s.Addr)
-	return json.Marshal(redisDescriptor{Kind: "local", Addr: s.Addr})
-}
-
-func stopSharedRedis(context.Context, json.RawMessage) {
-	if ownedRedis != nil {
-		ownedRedis.Close()
-	}
-}
-
-func attachSharedRedis(_ context.Context, raw json.RawMessage) (*sharedRedis, error) {
-	var d redisDescriptor
-	if err := json.Unmarshal(raw, &d); err != nil {
+	ownedProvider = p
+	inst, err := p.NewInstance(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return &sharedRedis{desc: d, clients: map[int]*redis.Client{}}, nil
+	return inst.Marshal()
 }
 
-// allocDB hands out a database nobody else in the run uses.
-func (s *sharedRedis) allocDB() (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	proc := ginkgo.GinkgoParallelProcess()
-	if s.next >= databasesPerProc {
-		return 0, fmt.Errorf("redis: process %d used all its %d databases", proc, databasesPerProc)
+func stopSharedRedis(ctx context.Context, _ json.RawMessage) {
+	if ownedProvider != nil {
+		ownedProvider.Close(ctx)
+		redisprov.Reap(ctx, ownedProvider.RunID())
 	}
-	db := (proc-1)*databasesPerProc + s.next
-	s.next++
-	if db >= redisDatabases {
-		return 0, fmt.Errorf("redis: database %d out of range (too many parallel processes)", db)
-	}
-	return db, nil
 }
 
-func (s *sharedRedis) url(db int) string { return fmt.Sprintf("redis://%s/%d", s.desc.Addr, db) }
+func attachSharedRedis(ctx context.Context, raw json.RawMessage) (*sharedRedis, error) {
+	inst, err := redisprov.Attach(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	suiteCfg, _ := ginkgo.GinkgoConfiguration()
+	dbs, err := inst.DBs(ginkgo.GinkgoParallelProcess(), suiteCfg.ParallelTotal)
+	if err != nil {
+		return nil, err
+	}
+	return &sharedRedis{inst: inst, dbs: dbs, clients: map[string]*redis.Client{}}, nil
+}
 
-func (s *sharedRedis) client(db int) *redis.Client {
+func (s *sharedRedis) kind() string { return string(s.inst.Kind()) }
+
+// client returns a cached client of database db of inst.
+func (s *sharedRedis) client(inst *redisprov.Instance, db int) *redis.Client {
+	key := fmt.Sprintf("%s/%d", inst.Addr(), db)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.clients[db]
+	c, ok := s.clients[key]
 	if !ok {
-		c = redis.NewClient(&redis.Options{Addr: s.desc.Addr, DB: db})
-		s.clients[db] = c
+		c = inst.Client(db)
+		s.clients[key] = c
 	}
 	return c
 }
-
-func (s *sharedRedis) kind() string { return s.desc.Kind }
 
 func (s *sharedRedis) detach() {
 	s.mu.Lock()
@@ -97,5 +87,63 @@ func (s *sharedRedis) detach() {
 	for _, c := range s.clients {
 		c.Close()
 	}
-	s.clients = map[int]*redis.Client{}
+	s.clients = map[string]*redis.Client{}
+}
+
+// specRedis is the Redis a spec's targets use: a database of the shared
+// server, or a private server an outage spec may break.
+type specRedis struct {
+	inst    *redisprov.Instance
+	db      int
+	private bool
+}
+
+func (r *specRedis) url() string { return r.inst.URL(r.db) }
+
+// redisOf returns the spec's Redis, allocating a database of the shared
+// server on first use.
+func (t *T) redisOf() *specRedis {
+	t.mu.Lock()
+	r := t.redis
+	t.mu.Unlock()
+	if r != nil {
+		return r
+	}
+	if current.redis == nil {
+		t.Broken(errors.New("the redis profile runs without a Redis (did the run's setup fail?)"))
+	}
+	db, err := current.redis.inst.FreshDB(t.ctx, current.redis.dbs)
+	t.must(err, "get a fresh Redis database")
+	r = &specRedis{inst: current.redis.inst, db: db}
+	t.mu.Lock()
+	t.redis = r
+	t.mu.Unlock()
+	return r
+}
+
+// PrivateRedis gives the spec its own Redis server, which it may stop,
+// start, pause and unpause without touching other specs; call it before
+// Launch. Providers that cannot start servers (an external URL) make the
+// spec unsupported.
+func (t *T) PrivateRedis() *redisprov.Instance {
+	if current.redis == nil {
+		t.Broken(errors.New("the redis profile runs without a Redis (did the run's setup fail?)"))
+	}
+	own, err := current.redis.inst.Provider().NewInstance(t.ctx)
+	if errors.Is(err, redisprov.ErrUnsupported) {
+		t.Unsupported("the %s Redis provider cannot start a server this spec may break: %v", current.redis.kind(), err)
+	}
+	t.must(err, "start a private Redis")
+	t.Journal.Event("private %s Redis at %s (started in %v)", own.Kind(), own.Addr(), own.StartupTime().Round(1e6))
+	ginkgo.DeferCleanup(func(ctx context.Context) { own.Terminate(ctx) })
+	t.mu.Lock()
+	t.redis = &specRedis{inst: own, db: 1, private: true}
+	t.mu.Unlock()
+	return own
+}
+
+// RedisClient returns a client of the spec's Redis database.
+func (t *T) RedisClient() *redis.Client {
+	r := t.redisOf()
+	return current.redis.client(r.inst, r.db)
 }

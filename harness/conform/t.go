@@ -38,7 +38,7 @@ type T struct {
 	stateDir string
 	logDir   string
 	secret   string
-	redisDB  int
+	redis    *specRedis
 	soft     gomega.Gomega
 	hard     gomega.Gomega
 
@@ -61,7 +61,7 @@ type abort struct{ o outcome }
 func newT(ctx context.Context, req catalog.Requirement, p catalog.Profile) *T {
 	t := &T{
 		Req: req, Profile: p, Target: current.manifest, Timeouts: current.timeouts,
-		Journal: evidence.NewJournal(), ctx: ctx, redisDB: -1, cookie: map[bool]string{},
+		Journal: evidence.NewJournal(), ctx: ctx, cookie: map[bool]string{},
 	}
 	t.soft = gomega.NewGomega(func(msg string, _ ...int) { t.recordFailure(msg) })
 	t.hard = gomega.NewGomega(func(msg string, _ ...int) {
@@ -232,8 +232,8 @@ func (t *T) cleanup() {
 	if t.stateDir != "" && !*flagKeep {
 		os.RemoveAll(t.stateDir)
 	}
-	if t.redisDB >= 0 && current.redis != nil {
-		current.redis.client(t.redisDB).FlushDB(context.Background())
+	if r := t.redis; r != nil && !r.private {
+		current.redis.client(r.inst, r.db).FlushDB(context.Background())
 	}
 }
 
@@ -274,8 +274,8 @@ func (t *T) Store() inspect.Store {
 		t.must(err, "store.dir")
 		return inspect.Dir{Path: dir}
 	case catalog.Redis:
-		t.ensureRedisDB()
-		return inspect.Redis{Client: current.redis.client(t.redisDB), DB: t.redisDB, Prefix: t.Target.Store.RedisPrefix}
+		r := t.redisOf()
+		return inspect.Redis{Client: current.redis.client(r.inst, r.db), DB: r.db, Prefix: t.Target.Store.RedisPrefix}
 	}
 	return nil
 }
@@ -305,18 +305,6 @@ func (t *T) ClearStore() {
 }
 
 func (t *T) sessionDir() string { return filepath.Join(t.stateDir, "flask_session") }
-
-func (t *T) ensureRedisDB() {
-	if t.redisDB >= 0 {
-		return
-	}
-	if current.redis == nil {
-		t.Broken(errors.New("the redis profile runs without a Redis (setup failed?)"))
-	}
-	db, err := current.redis.allocDB()
-	t.must(err, "allocate a Redis database")
-	t.redisDB = db
-}
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")

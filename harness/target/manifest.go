@@ -173,6 +173,10 @@ type Features struct {
 	IdleTimeout   bool `yaml:"idle_timeout"`
 	Production    bool `yaml:"production"`
 	MultiInstance bool `yaml:"multi_instance"`
+	// IndependentSessions: two logins of one account are separate sessions
+	// (CLEAR-8). HashedKeys: store keys are hashes of the token (TOKEN-11).
+	IndependentSessions bool `yaml:"independent_sessions"`
+	HashedKeys          bool `yaml:"hashed_keys"`
 	// CleanupInterval is how often expired files are removed (LIFE-8). When
 	// settings.cleanup_interval names an env var, the harness shortens it.
 	CleanupInterval Duration `yaml:"cleanup_interval"`
@@ -194,6 +198,10 @@ func (m *Manifest) Has(f catalog.Feature) bool {
 		return m.Features.Production
 	case catalog.MultiInstance:
 		return m.Features.MultiInstance
+	case catalog.Independent:
+		return m.Features.IndependentSessions
+	case catalog.HashedKeys:
+		return m.Features.HashedKeys
 	case "":
 		return true
 	}

@@ -1,9 +1,26 @@
 package conformance_test
 
 import (
+	"fmt"
+	"strings"
+	"time"
+
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/sessionconf/sessionconf/harness/catalog"
 	. "github.com/sessionconf/sessionconf/harness/conform"
+	"github.com/sessionconf/sessionconf/harness/visitor"
+)
+
+// crashRounds is how many login-then-SIGKILL rounds PERSIST-2 runs: each
+// round kills the server right after the login response.
+const crashRounds = 10
+
+// evictionLogins and evictionVisits are PERSIST-6's load: more logins than
+// Flask-Session's default file threshold (500), and anonymous visits.
+const (
+	evictionLogins = 600
+	evictionVisits = 1000
 )
 
 var _ = Describe("Persistence", func() {
@@ -15,5 +32,119 @@ var _ = Describe("Persistence", func() {
 
 		t.Restart(app)
 		t.ExpectAuthenticated(john, t.Account(0), "after a graceful restart")
+	})
+
+	Requirement("PERSIST-2", func(t *T) {
+		app := t.Launch()
+		var users []*visitor.Visitor
+		for round := range crashRounds {
+			u := t.Visitor(app, fmt.Sprintf("user%d", round))
+			t.Login(u, t.Account(round%2))
+			t.Crash(app) // right after the login response: the record must be durable already
+			t.ExpectAuthenticated(u, t.Account(round%2), fmt.Sprintf("round %d: after SIGKILL right after login", round))
+			users = append(users, u)
+		}
+		for i, u := range users {
+			t.ExpectAuthenticated(u, t.Account(i%2), fmt.Sprintf("after all %d crashes", crashRounds))
+		}
+		if t.Profile != catalog.Cookie {
+			for _, r := range t.Records("after the crashes") {
+				lower := strings.ToLower(r.Key)
+				t.Check(!strings.HasPrefix(r.Key, ".") && !strings.Contains(lower, "tmp") && !strings.Contains(lower, "temp"),
+					"the store holds a leftover temporary file %q after the crashes (a write was torn or never cleaned up)", r.Key)
+			}
+		}
+		late := t.Visitor(app, "late")
+		t.Login(late, t.Account(0))
+		t.ExpectAuthenticated(late, t.Account(0), "a new login after the crashes")
+	})
+
+	Requirement("PERSIST-3", func(t *T) {
+		const lifetime = 4 * time.Second
+		app := t.Launch(Lifetime(lifetime))
+		john := t.Visitor(app, "john")
+		loggedIn := time.Now()
+		t.Login(john, t.Account(0))
+
+		// Restart late enough that a server resetting sessions to "restart
+		// time + lifetime" would keep them past the original deadline.
+		t.SleepUntil(loggedIn.Add(t.Timeouts.Tolerance+time.Second), "restart well after the login")
+		t.Restart(app)
+		t.ExpectAuthenticated(john, t.Account(0), "after the restart (the session keeps its data)")
+
+		t.SleepUntil(loggedIn.Add(lifetime+t.Timeouts.Tolerance), "the original lifetime plus tolerance")
+		t.ExpectAnonymous(john, t.Account(0), "after the original lifetime (a restart must not extend the session)")
+	})
+
+	Requirement("PERSIST-4", func(t *T) {
+		a := t.Launch()
+		b := t.Launch()
+		john := t.Visitor(a, "john")
+		t.Login(john, t.Account(0))
+		t.RequireAuthenticated(john, t.Account(0), "on instance a, where the login happened")
+
+		onB := t.Switch(john, b)
+		t.ExpectAuthenticated(onB, t.Account(0), "on instance b")
+		t.Stop(a)
+		t.ExpectAuthenticated(onB, t.Account(0), "on instance b after a was stopped")
+	})
+
+	Requirement("PERSIST-5", func(t *T) {
+		a := t.Launch()
+		b := t.Launch()
+
+		john := t.Visitor(a, "john")
+		t.Login(john, t.Account(0))
+		t.RequireAuthenticated(john, t.Account(0), "on a after login")
+		replay := john.Jar()
+		t.Logout(t.Switch(john, b))
+		john.SetJar(replay)
+		t.ExpectAnonymous(john, t.Account(0), "on a, replaying the cookie after a logout on b")
+
+		jane := t.Visitor(a, "jane")
+		t.Login(jane, t.Account(1))
+		janeOnB := t.Switch(jane, b)
+		t.RequireAuthenticated(jane, t.Account(1), "on a after login")
+		t.RequireAuthenticated(janeOnB, t.Account(1), "on b after login")
+		t.ClearStore()
+		t.ExpectAnonymous(jane, t.Account(1), "on a after the store was cleared")
+		t.ExpectAnonymous(janeOnB, t.Account(1), "on b after the store was cleared")
+	})
+
+	Requirement("PERSIST-6", func(t *T) {
+		app := t.Launch()
+		john := t.Visitor(app, "john")
+		t.Login(john, t.Account(0))
+		t.RequireAuthenticated(john, t.Account(0), "before the load")
+
+		t.Journal.Event("%d anonymous visits and %d logins of other sessions", evictionVisits, evictionLogins)
+		t.Parallel(evictionVisits+evictionLogins, 16, func(i int) {
+			v := t.BulkVisitor(app, fmt.Sprintf("load%d", i))
+			if i < evictionLogins {
+				t.LoginResponse(v, t.Account(1))
+				return
+			}
+			v.Get(t.Context(), t.Target.Routes.Login)
+		})
+		t.ExpectAuthenticated(john, t.Account(0), fmt.Sprintf("after %d other logins and %d anonymous visits", evictionLogins, evictionVisits))
+	})
+
+	Requirement("PERSIST-7", func(t *T) {
+		const visits = 200
+		app := t.Launch()
+		before := t.Records("before anonymous visits")
+		paths := []string{t.Target.Routes.Login, t.Target.Routes.Dashboard}
+		for _, p := range []string{t.Target.Routes.Health, t.Target.Routes.Static} {
+			if p != "" {
+				paths = append(paths, p)
+			}
+		}
+		t.Journal.Event("%d anonymous visits of %v", visits, paths)
+		t.Parallel(visits, 8, func(i int) {
+			v := t.BulkVisitor(app, "anon")
+			v.Get(t.Context(), paths[i%len(paths)])
+		})
+		after := t.Records("after anonymous visits")
+		t.Check(len(after) <= len(before), "%d anonymous visits grew the store from %d to %d records; requests that store nothing must create no record", visits, len(before), len(after))
 	})
 })

@@ -1,0 +1,115 @@
+package conform
+
+import (
+	"crypto/rand"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/sessionconf/sessionconf/harness/inspect"
+	"github.com/sessionconf/sessionconf/harness/instance"
+	"github.com/sessionconf/sessionconf/harness/setcookie"
+	"github.com/sessionconf/sessionconf/harness/visitor"
+)
+
+// Parallel runs fn(0..n-1) with at most width running at once and waits for
+// all. Failures recorded inside fn (Errorf, Expect) are collected as usual;
+// a Fatalf inside fn stops only that call.
+func (t *T) Parallel(n, width int, fn func(i int)) {
+	sem := make(chan struct{}, width)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			defer func() {
+				if r := recover(); r != nil {
+					if _, ok := r.(abort); !ok {
+						panic(r)
+					}
+				}
+			}()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// SessionCookies returns the Set-Cookie lines of the session cookie in r.
+func (t *T) SessionCookies(r *visitor.Response, in *instance.Instance) []setcookie.Cookie {
+	return setcookie.For(r.RawSetCookies, t.CookieName(in))
+}
+
+// Forge returns a random value shaped like v: the same length, letters for
+// letters, digits for digits, every other character kept. A server that
+// accepts it adopts an ID it never issued.
+func Forge(v string) string {
+	const lower, upper, digits = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"
+	hexOnly := strings.Trim(v, "0123456789abcdef") == ""
+	b := []byte(v)
+	for i, c := range b {
+		switch {
+		case hexOnly:
+			b[i] = "0123456789abcdef"[randN(16)]
+		case c >= 'a' && c <= 'z':
+			b[i] = lower[randN(len(lower))]
+		case c >= 'A' && c <= 'Z':
+			b[i] = upper[randN(len(upper))]
+		case c >= '0' && c <= '9':
+			b[i] = digits[randN(len(digits))]
+		}
+	}
+	return string(b)
+}
+
+func randN(n int) int {
+	x, _ := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	return int(x.Int64())
+}
+
+// NewRecords lists the store and returns the records that were not in
+// before; it records a failure when there are none, because then the store
+// location in the manifest is wrong and every store check would pass
+// vacuously.
+func (t *T) NewRecords(before []inspect.Record, label string) []inspect.Record {
+	after := t.Records(label)
+	created := inspect.New(before, after)
+	if len(created) == 0 {
+		s := t.Store()
+		t.Fatalf("%s: no new record appeared in the store (%s %s): the manifest's store location (store.dir / store.redis_prefix) must be where the target keeps sessions", label, s.Kind(), s.Location())
+	}
+	return created
+}
+
+// PlantCanary writes a file next to the session directory, where a path
+// traversal through the cookie would land, and returns its path.
+func (t *T) PlantCanary() string {
+	p := filepath.Join(t.stateDir, "canary.txt")
+	t.must(os.WriteFile(p, []byte("canary: must survive every hostile cookie\n"), 0o644), "plant the canary")
+	return p
+}
+
+// Tree lists every file under dir except the session directory and the
+// logs, for "no file was created outside the store" checks.
+func (t *T) Tree() map[string]string {
+	files := map[string]string{}
+	sessionDir, logDir := t.sessionDir(), t.logDir
+	filepath.WalkDir(t.stateDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && (p == sessionDir || p == logDir) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() {
+			data, _ := os.ReadFile(p)
+			files[p] = string(data)
+		}
+		return nil
+	})
+	return files
+}
