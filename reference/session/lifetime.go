@@ -26,12 +26,17 @@ type Lifetime struct {
 	Idle     time.Duration // 0: no idle timeout
 }
 
-// Start sets the deadline to whole seconds, because cookie Expires has a
-// resolution of one second; rounding down keeps the cookie from outliving
-// the record.
+// Start sets the deadline to a whole second, because cookie Expires has a
+// resolution of one second. Rounding up means the session never ends before
+// its lifetime; the cookie's Max-Age is rounded down, so the cookie never
+// outlives the record.
 func (l Lifetime) Start(r Record, now time.Time) Record {
 	r.AuthenticatedAt = now.UTC()
-	r.Deadline = now.Add(l.Absolute).Truncate(time.Second).UTC()
+	deadline := now.Add(l.Absolute)
+	if t := deadline.Truncate(time.Second); !t.Equal(deadline) {
+		deadline = t.Add(time.Second)
+	}
+	r.Deadline = deadline.UTC()
 	r.LastSeen = r.AuthenticatedAt
 	return r
 }
@@ -43,18 +48,15 @@ func (l Lifetime) Valid(r Record, now time.Time) bool {
 	return l.Idle <= 0 || now.Before(r.LastSeen.Add(l.Idle))
 }
 
-// Refresh writes LastSeen back at most every touchEvery, so that an idle
-// timeout costs one write per interval, not one per request.
+// Refresh records the request in LastSeen when there is an idle timeout.
+// Every request writes: an idle timeout is opt-in, and a throttle would
+// make the idle deadline depend on when the last write happened.
 func (l Lifetime) Refresh(r Record, now time.Time) (Record, bool) {
-	if l.Idle <= 0 || now.Sub(r.LastSeen) < l.touchEvery() {
+	if l.Idle <= 0 || !now.After(r.LastSeen) {
 		return r, false
 	}
 	r.LastSeen = now.UTC()
 	return r, true
-}
-
-func (l Lifetime) touchEvery() time.Duration {
-	return min(l.Idle/8, time.Minute)
 }
 
 func (l Lifetime) StoreDeadline(r Record) time.Time {
