@@ -183,6 +183,13 @@ func ParseRedisURL(raw string) (*redis.UniversalOptions, error) {
 	if o.MaxRetries == 0 {
 		o.MaxRetries = -1 // a retry would double the time to a 503
 	}
+	if o.DialerRetries == 0 {
+		// go-redis dials 5 times by default, 100 ms apart and each attempt
+		// with the full dial timeout: against an address that drops
+		// packets that is ~3 s before the 503. One attempt bounds it by
+		// the dial timeout.
+		o.DialerRetries = 1
+	}
 	return &o, nil
 }
 

@@ -1,0 +1,7 @@
+package store
+
+// Internals the external tests need to name.
+const (
+	TempPrefix = tempPrefix
+	StaleTemp  = staleTemp
+)
