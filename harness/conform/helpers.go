@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
 	"github.com/sessionconf/sessionconf/harness/setcookie"
@@ -112,4 +113,39 @@ func (t *T) Tree() map[string]string {
 		return nil
 	})
 	return files
+}
+
+// PlantUnrelatedData puts data the target does not own beside its
+// sessions (a Redis key outside the prefix; a file outside the session
+// directory) and returns a check that it is still intact.
+func (t *T) PlantUnrelatedData() (stillThere func()) {
+	switch t.Profile {
+	case catalog.Redis:
+		const key, val = "sessionconf:unrelated", "must survive clearing the sessions"
+		t.must(t.RedisClient().Set(t.ctx, key, val, 0).Err(), "plant an unrelated key")
+		return func() {
+			got, err := t.RedisClient().Get(t.ctx, key).Result()
+			t.Check(err == nil && got == val, "clearing the sessions deleted or changed the unrelated key %s (%v): sessions must be scoped by their prefix", key, err)
+		}
+	default:
+		p := filepath.Join(t.stateDir, "unrelated.txt")
+		t.must(os.WriteFile(p, []byte("unrelated"), 0o644), "plant an unrelated file")
+		return func() {
+			_, err := os.Stat(p)
+			t.Check(err == nil, "clearing the sessions removed the unrelated file %s", p)
+		}
+	}
+}
+
+// ExpectKeysUnderPrefix checks that every key of the spec's Redis database
+// is a session key under the declared prefix (or the planted unrelated key).
+func (t *T) ExpectKeysUnderPrefix() {
+	s := t.Store().(inspect.Redis)
+	keys, err := s.AllKeys(t.ctx)
+	t.must(err, "list the Redis keys")
+	for _, k := range keys {
+		if k != "sessionconf:unrelated" && !strings.HasPrefix(k, s.Prefix) {
+			t.Errorf("the key %q is outside the declared session prefix %q", k, s.Prefix)
+		}
+	}
 }

@@ -158,3 +158,24 @@ func (t *T) Switch(v *visitor.Visitor, in *instance.Instance) *visitor.Visitor {
 func (t *T) BulkVisitor(in *instance.Instance, name string) *visitor.Visitor {
 	return visitor.New(name, in.BaseURL, evidence.NewJournal(), t.Timeouts.Request)
 }
+
+// TryLaunch is Launch for specs that expect a start may be refused (a
+// setting out of range): it returns the start error instead of ending the
+// spec.
+func (t *T) TryLaunch(opts ...LaunchOption) (*instance.Instance, error) {
+	var in *instance.Instance
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				a, ok := r.(abort)
+				if !ok || a.o.infra == nil {
+					panic(r)
+				}
+				err = a.o.infra
+			}
+		}()
+		in = t.Launch(opts...)
+	}()
+	return in, err
+}

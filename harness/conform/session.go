@@ -6,7 +6,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
 	"github.com/sessionconf/sessionconf/harness/target"
 	"github.com/sessionconf/sessionconf/harness/visitor"
@@ -257,3 +260,41 @@ func hiddenValue(html, name string) (string, bool) {
 	}
 	return m[1], true
 }
+
+// Get loads path through v (a page that needs no session, say).
+func (t *T) Get(v *visitor.Visitor, path string, opts ...visitor.Option) *visitor.Response {
+	return t.get(v, path, opts...)
+}
+
+// ExpectCookieLifetime records a failure unless the session cookie r sets
+// expires want from now, within slack.
+func (t *T) ExpectCookieLifetime(r *visitor.Response, in *instance.Instance, want, slack time.Duration, when string) {
+	received := time.Now()
+	cookies := t.SessionCookies(r, in)
+	if len(cookies) == 0 {
+		t.Errorf("%s: the login response set no session cookie: %s", when, describe(r))
+		return
+	}
+	for _, c := range cookies {
+		exp, ok := c.Expiry(received)
+		if !ok {
+			t.Errorf("%s: the session cookie is a browser-session cookie (no Expires or Max-Age), expected it to last %v: %s", when, want, c.Raw)
+			continue
+		}
+		if got := exp.Sub(received); (got - want).Abs() > slack {
+			t.Errorf("%s: the session cookie should last %v (within %v), it lasts %v: %s", when, want, slack, got.Round(time.Second), c.Raw)
+		}
+	}
+}
+
+// RecordsIfServer is Records in the server-side profiles and nil in the
+// cookie profile.
+func (t *T) RecordsIfServer(label string) []inspect.Record {
+	if t.Profile == catalog.Cookie {
+		return nil
+	}
+	return t.Records(label)
+}
+
+// FirstLine returns the first line of an error, for journal notes.
+func FirstLine(err error) string { return firstLine(err.Error()) }

@@ -323,3 +323,27 @@ func indent(s, prefix string) string {
 func abortRun(format string, args ...any) {
 	ginkgo.AbortSuite(fmt.Sprintf("sessionconf: "+format, args...))
 }
+
+// HoldsBy polls cond every interval and once more at deadline, and reports
+// whether it held at some poll. Unlike Gomega's Eventually it always
+// samples at the deadline itself, which is when expiry requirements say
+// the condition must hold at the latest.
+func (t *T) HoldsBy(deadline time.Time, every time.Duration, cond func() bool) bool {
+	for {
+		if cond() {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		next := time.Now().Add(every)
+		if next.After(deadline) {
+			next = deadline
+		}
+		select {
+		case <-time.After(time.Until(next)):
+		case <-t.ctx.Done():
+			t.Broken(fmt.Errorf("interrupted while polling: %w", t.ctx.Err()))
+		}
+	}
+}

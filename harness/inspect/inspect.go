@@ -101,3 +101,18 @@ func preview(data []byte) string {
 	}
 	return s
 }
+
+// Remaining returns the records of some that are still in now.
+func Remaining(some, now []Record) []Record {
+	in := map[string]bool{}
+	for _, r := range now {
+		in[r.Key] = true
+	}
+	var out []Record
+	for _, r := range some {
+		if in[r.Key] {
+			out = append(out, r)
+		}
+	}
+	return out
+}

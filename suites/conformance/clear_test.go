@@ -1,0 +1,170 @@
+package conformance_test
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	. "github.com/sessionconf/sessionconf/harness/conform"
+	"github.com/sessionconf/sessionconf/harness/inspect"
+	"github.com/sessionconf/sessionconf/harness/visitor"
+)
+
+// resurrectionTrials and inflightRequests are CLEAR-7's race: a logout
+// fired amid requests that loaded the session before it.
+const (
+	resurrectionTrials = 30
+	inflightRequests   = 20
+)
+
+var _ = Describe("Clearing and logout", func() {
+	Requirement("CLEAR-1", func(t *T) {
+		app := t.Launch()
+		var users []*visitor.Visitor
+		for i := range 3 {
+			u := t.Visitor(app, fmt.Sprintf("user%d", i))
+			t.Login(u, t.Account(i%2))
+			t.RequireAuthenticated(u, t.Account(i%2), "before the store is cleared")
+			users = append(users, u)
+		}
+		t.ClearStore()
+		for i, u := range users {
+			t.ExpectAnonymous(u, t.Account(i%2), "after the store was cleared, without a restart")
+		}
+		again := t.Visitor(app, "again")
+		t.Login(again, t.Account(0))
+		t.ExpectAuthenticated(again, t.Account(0), "a new login after the clear")
+		t.Restart(app)
+		t.ExpectAuthenticated(again, t.Account(0), "that new login after a restart")
+	})
+
+	Requirement("CLEAR-2", func(t *T) {
+		app := t.Launch()
+		keep := t.PlantUnrelatedData()
+		treeBefore := t.Tree()
+		before := t.Records("before login")
+		john := t.Visitor(app, "john")
+		t.Login(john, t.Account(0))
+		t.NewRecords(before, "after login")
+		for path := range t.Tree() {
+			if _, old := treeBefore[path]; !old {
+				t.Errorf("the login created %s, outside the declared session directory", path)
+			}
+		}
+		if t.Profile == catalog.Redis {
+			t.ExpectKeysUnderPrefix()
+		}
+		t.ClearStore() // by directory / prefix only
+		t.ExpectAnonymous(john, t.Account(0), "after deleting the records under the declared prefix")
+		keep()
+	})
+
+	Requirement("CLEAR-3", func(t *T) {
+		app := t.Launch()
+		john := t.Visitor(app, "john")
+		t.Login(john, t.Account(0))
+		t.RequireAuthenticated(john, t.Account(0), "before logout")
+		saved := john.Jar()
+		t.Logout(john)
+		john.SetJar(saved)
+		t.ExpectAnonymous(john, t.Account(0), "replaying the cookie from before the logout")
+	})
+
+	Requirement("CLEAR-4", func(t *T) {
+		app := t.Launch()
+		john := t.Visitor(app, "john")
+		before := t.Records("before login")
+		t.Login(john, t.Account(0))
+		created := t.NewRecords(before, "after login")
+		t.Logout(john)
+		left := inspect.Remaining(created, t.Records("after logout"))
+		t.Check(len(left) == 0, "the logout left the session's record in the store: %v", inspect.Keys(left))
+	})
+
+	Requirement("CLEAR-5", func(t *T) {
+		app := t.Launch()
+		john := t.Visitor(app, "john")
+		login := t.LoginResponse(john, t.Account(0))
+		set := t.SessionCookies(login, app)
+		if len(set) == 0 {
+			t.Fatalf("the login set no session cookie: %s", login.RawSetCookies)
+		}
+		logout := t.Logout(john)
+		now := time.Now()
+		dels := t.SessionCookies(logout, app)
+		if !t.Check(len(dels) > 0, "the logout response sends no Set-Cookie for %q: the browser keeps the cookie", t.CookieName(app)) {
+			return
+		}
+		d, s := dels[len(dels)-1], set[0]
+		t.Check(d.IsDeletion(now), "the logout's Set-Cookie does not delete the cookie (needs Max-Age=0 or an Expires in the past): %s", d.Raw)
+		t.Check(d.Value == "", "the deletion cookie should have an empty value, got %q: %s", d.Value, d.Raw)
+		t.Check(d.Path(t.Target.Routes.Logout) == s.Path(t.Target.Routes.Login), "the deletion cookie's Path (%s) differs from the cookie's (%s): browsers keep the original: %s", d.Path(t.Target.Routes.Logout), s.Path(t.Target.Routes.Login), d.Raw)
+		t.Check(strings.EqualFold(d.Get("domain"), s.Get("domain")), "the deletion cookie's Domain (%q) differs from the cookie's (%q): %s", d.Get("domain"), s.Get("domain"), d.Raw)
+		if prefixed(s.Name) || s.Has("secure") {
+			t.Check(d.Has("secure"), "the cookie is Secure or prefixed, so its deletion must carry Secure too, or browsers ignore it: %s", d.Raw)
+		}
+		_, kept := john.Jar()[t.CookieName(app)]
+		t.Check(!kept, "after the logout the jar still holds the session cookie")
+	})
+
+	Requirement("CLEAR-6", func(t *T) {
+		app := t.Launch()
+		john := t.Visitor(app, "john")
+		t.Login(john, t.Account(0))
+		r := t.Dashboard(john)
+		t.Require(t.StateOf(r, t.Account(0))).To(Equal(Authenticated), "the dashboard after login")
+		cc := strings.ToLower(strings.Join(r.Header.Values("Cache-Control"), ","))
+		t.Check(strings.Contains(cc, "no-store"), "the authenticated dashboard must be sent with Cache-Control: no-store so Back and Reload after logout show nothing, got %q", r.Header.Values("Cache-Control"))
+	})
+
+	Requirement("CLEAR-7", func(t *T) {
+		var opts []LaunchOption
+		if t.Target.Has(catalog.IdleTimeout) {
+			opts = append(opts, IdleTimeout(time.Hour)) // every request writes the session back
+		}
+		app := t.Launch(opts...)
+		resurrected := 0
+		for trial := range resurrectionTrials {
+			u := t.BulkVisitor(app, fmt.Sprintf("trial%d", trial))
+			t.Login(u, t.Account(0))
+			saved := u.Jar()
+			t.Parallel(inflightRequests+1, inflightRequests+1, func(i int) {
+				if i == inflightRequests/2 {
+					logout := t.BulkVisitor(app, "logout")
+					logout.SetJar(saved)
+					t.Logout(logout)
+					return
+				}
+				in := t.BulkVisitor(app, "inflight")
+				in.SetJar(saved)
+				in.Get(t.Context(), t.Target.Routes.Dashboard)
+			})
+			replay := t.BulkVisitor(app, "replay")
+			replay.SetJar(saved)
+			if t.StateOf(t.Dashboard(replay), t.Account(0)) != Anonymous {
+				resurrected++
+			}
+		}
+		t.Journal.Event("%d trials of a logout among %d in-flight requests: %d sessions came back", resurrectionTrials, inflightRequests, resurrected)
+		t.Check(resurrected == 0, "in %d of %d trials the session was valid again after a logout raced %d in-flight requests", resurrected, resurrectionTrials, inflightRequests)
+	})
+
+	Requirement("CLEAR-8", func(t *T) {
+		app := t.Launch()
+		phone := t.Visitor(app, "phone")
+		laptop := t.Visitor(app, "laptop")
+		a := t.Login(phone, t.Account(0))
+		b := t.Login(laptop, t.Account(0))
+		t.Check(a != b, "two logins of the same account got the same session cookie %q", a)
+		t.Logout(phone)
+		t.ExpectAuthenticated(laptop, t.Account(0), "on the laptop after logging out on the phone")
+	})
+})
+
+func prefixed(name string) bool {
+	return strings.HasPrefix(name, "__Host-") || strings.HasPrefix(name, "__Secure-")
+}
