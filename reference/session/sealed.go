@@ -72,7 +72,9 @@ func (s *AESGCM) Open(value string) ([]byte, error) {
 	if len(value) > maxSealedLen || !strings.HasPrefix(value, sealedPrefix) {
 		return nil, ErrNoSession
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(value[len(sealedPrefix):])
+	// Strict: a value whose unused trailing bits differ is not the value we
+	// sealed, even if it decodes to the same bytes.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(value[len(sealedPrefix):])
 	if err != nil || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
 		return nil, ErrNoSession
 	}
