@@ -1,0 +1,338 @@
+package conformance_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	. "github.com/sessionconf/sessionconf/harness/conform"
+	"github.com/sessionconf/sessionconf/harness/entropy"
+	"github.com/sessionconf/sessionconf/harness/inspect"
+	"github.com/sessionconf/sessionconf/harness/instance"
+	"github.com/sessionconf/sessionconf/harness/tamper"
+	"github.com/sessionconf/sessionconf/harness/visitor"
+)
+
+// idSamples is how many session IDs the entropy specs collect.
+const idSamples = 400
+
+// Entropy floors of TOKEN-1 (ASVS 4) and TOKEN-2 (ASVS 5).
+const (
+	minEntropyBits  = 64
+	goodEntropyBits = 128
+)
+
+// hostileCookieValues are TOKEN-7's attempts to make a session ID a path,
+// a glob, a header or a command. Some bytes (NUL, CR/LF, invalid UTF-8)
+// cannot go through Go's HTTP client; they are sent on a raw connection.
+var hostileCookieValues = []string{
+	"../canary.txt", "../../canary.txt", "../../../../../../etc/passwd", "/etc/passwd",
+	`..\..\..\canary.txt`, "%2e%2e%2fcanary.txt", "..%2fcanary.txt", "....//....//canary.txt",
+	"a\x00b", "\x00", "../canary.txt\x00.json", strings.Repeat("A", 8192), "\xff\xfe\xfd\xfc",
+	"*", "?", "[", "*?[]", "session:*", "a\r\nX-Injected: 1", "~", "$(touch pwned)", "`id`",
+	`\\server\share`, "' OR '1'='1",
+}
+
+var _ = Describe("Token security", func() {
+	Requirement("TOKEN-1", func(t *T) {
+		app := t.Launch()
+		e := collectIDEntropy(t, app)
+		t.Check(len(e.Duplicates) == 0, "%d of %d session IDs repeated: %v", len(e.Duplicates), e.Samples, e.Duplicates)
+		t.Check(e.Bits >= minEntropyBits, "session IDs carry about %.0f bits of entropy (estimated from %d IDs of %d characters), fewer than %d", e.Bits, e.Samples, e.Length, minEntropyBits)
+	})
+
+	Requirement("TOKEN-2", func(t *T) {
+		app := t.Launch()
+		e := collectIDEntropy(t, app)
+		t.Check(e.Bits >= goodEntropyBits, "session IDs carry about %.0f bits of entropy (estimated from %d IDs of %d characters), fewer than %d", e.Bits, e.Samples, e.Length, goodEntropyBits)
+	})
+
+	Requirement("TOKEN-3", func(t *T) {
+		app := t.Launch()
+		name := t.CookieName(app)
+		for _, c := range preLoginCookies(t, app) {
+			v := t.Visitor(app, c.who)
+			v.SetCookie(name, c.value)
+			r := t.LoginResponse(v, t.Account(0))
+			fresh := false
+			for _, sc := range t.SessionCookies(r, app) {
+				if sc.Value != "" && sc.Value != c.value {
+					fresh = true
+				}
+			}
+			t.Check(fresh, "logging in with %s (%q) did not issue a new session ID: the login response %s", c.what, c.value, setCookieSummary(r, name))
+		}
+	})
+
+	Requirement("TOKEN-4", func(t *T) {
+		app := t.Launch()
+		name := t.CookieName(app)
+		for _, c := range preLoginCookies(t, app) {
+			v := t.Visitor(app, c.who)
+			v.SetCookie(name, c.value)
+			t.Login(v, t.Account(0))
+			old := t.Visitor(app, c.who+"-replay")
+			old.SetCookie(name, c.value)
+			t.ExpectAnonymous(old, t.Account(0), fmt.Sprintf("replaying %s after a login made with it", c.what))
+		}
+	})
+
+	Requirement("TOKEN-5", func(t *T) {
+		app := t.Launch()
+		name := t.CookieName(app)
+		real := t.Login(t.Visitor(app, "john"), t.Account(0))
+
+		forged := Forge(real)
+		attacker := t.Visitor(app, "attacker")
+		attacker.SetCookie(name, forged)
+		r := t.Dashboard(attacker)
+		t.ExpectAnonymousResponse(r, "a visitor with a forged ID", t.Account(0), "presenting an ID the server never issued")
+		for _, c := range t.SessionCookies(r, app) {
+			t.Check(c.Value != forged, "the server adopted the forged ID %q: it set it back in %s", forged, c.Raw)
+		}
+		attacker.SetCookie(name, forged)
+		t.LoginResponse(attacker, t.Account(0))
+		got, _ := attacker.Cookie(name)
+		t.Check(got != "" && got != forged, "a login made with the forged ID %q kept it (cookie now %q): the server must issue its own", forged, got)
+
+		if t.Profile != catalog.Cookie {
+			victim := t.Visitor(app, "cleared")
+			old := t.Login(victim, t.Account(1))
+			t.ClearStore()
+			victim.SetCookie(name, old)
+			t.LoginResponse(victim, t.Account(1))
+			got, _ := victim.Cookie(name)
+			t.Check(got != "" && got != old, "a login made with an ID removed by clearing the store reused it (%q)", old)
+		}
+	})
+
+	Requirement("TOKEN-6", func(t *T) {
+		app := t.Launch()
+		name := t.CookieName(app)
+		john, jane := t.Account(0), t.Account(1)
+		johnC := t.Login(t.Visitor(app, "john"), john)
+		janeC := t.Login(t.Visitor(app, "jane"), jane)
+		probe := t.Visitor(app, "tamperer")
+		muts := tamper.Mutations(johnC, janeC, john.Email, jane.Email)
+		t.Journal.Event("%d tampered versions of john's cookie", len(muts))
+		for _, m := range muts {
+			r := t.Dashboard(probe, visitor.WithCookieHeader(name+"="+m.Value))
+			if s := t.StateOf(r, john); s != Anonymous {
+				t.Errorf("tampered cookie (%s) gave %s instead of nothing: %s", m.Name, s, describeShort(r))
+			}
+		}
+	})
+
+	Requirement("TOKEN-7", func(t *T) {
+		app := t.Launch()
+		if app.Config.Production {
+			t.Unsupported("raw requests need plain HTTP")
+		}
+		name := t.CookieName(app)
+		canary := t.PlantCanary()
+		unrelated := t.PlantUnrelatedData()
+		tree := t.Tree()
+		jane := t.Visitor(app, "jane")
+		t.Login(jane, t.Account(1))
+		raw := t.Visitor(app, "hostile")
+		creds := fmt.Sprintf("%s=%s&%s=%s", t.Target.Form.Email, t.Account(0).Email, t.Target.Form.Password, t.Account(0).Password)
+		for _, hv := range hostileCookieValues {
+			for _, req := range []struct{ method, path, body string }{
+				{"GET", t.Target.Routes.Dashboard, ""},
+				{"POST", t.Target.Routes.Login, creds},
+				{t.Target.Routes.LogoutMethod, t.Target.Routes.Logout, ""},
+			} {
+				r, err := raw.Raw(t.Context(), rawRequest(req.method, req.path, app, name+"="+hv, req.body))
+				if err != nil {
+					t.Errorf("%s %s with the cookie %q: no answer (%v)", req.method, req.path, shorten(hv), err)
+					continue
+				}
+				t.Check(r.Status < 500, "%s %s with the cookie %q answered %d", req.method, req.path, shorten(hv), r.Status)
+			}
+		}
+		data, err := os.ReadFile(canary)
+		t.Check(err == nil && strings.HasPrefix(string(data), "canary"), "the canary file next to the store was changed or deleted by a hostile cookie (%v)", err)
+		after := t.Tree()
+		for p := range after {
+			if _, ok := tree[p]; !ok {
+				t.Errorf("a hostile cookie created the file %s outside the store", p)
+			}
+		}
+		for p := range tree {
+			if _, ok := after[p]; !ok {
+				t.Errorf("a hostile cookie deleted the file %s outside the store", p)
+			}
+		}
+		unrelated()
+		t.ExpectAuthenticated(jane, t.Account(1), "another user's session after the hostile cookies")
+	})
+
+	Requirement("TOKEN-8", func(t *T) {
+		app := t.Launch()
+		name := t.CookieName(app)
+		v := t.Visitor(app, "john")
+		var seen []*visitor.Response
+		seen = append(seen, t.Get(v, t.Target.Routes.Login))
+		seen = append(seen, t.LoginResponse(v, t.Account(0)))
+		token := t.SessionCookie(v, app)
+		seen = append(seen, t.Dashboard(v), t.Logout(v), t.Get(v, t.Target.Routes.Login))
+		for _, r := range seen {
+			t.Check(!strings.Contains(r.Location(), token), "%s %s redirects to a URL with the session token: %s", r.Method, r.Path, r.Location())
+			t.Check(!strings.Contains(r.Body, token), "%s %s shows the session token in its body", r.Method, r.Path)
+		}
+		fresh := t.Visitor(app, "link")
+		r := t.Get(fresh, t.Target.Routes.Dashboard+"?"+name+"="+token)
+		t.Check(!strings.Contains(r.Body, t.Marker(t.Account(0))), "the session token was accepted from the query string (?%s=...): %s", name, describeShort(r))
+		again := t.Visitor(app, "link2")
+		live := t.Login(t.Visitor(app, "jane"), t.Account(1))
+		r = t.Get(again, t.Target.Routes.Dashboard+"?"+name+"="+live)
+		t.ExpectAnonymousResponse(r, "a visitor with the live token in the query string", t.Account(1), "GET "+t.Target.Routes.Dashboard+"?"+name+"=<valid token>")
+	})
+
+	Requirement("TOKEN-9", func(t *T) {
+		app := t.Launch()
+		acct := t.Account(0)
+		value := t.Login(t.Visitor(app, "john"), acct)
+		local, _, _ := strings.Cut(acct.Email, "@")
+		for _, d := range inspect.Decodings(value) {
+			lower := strings.ToLower(d)
+			for _, secret := range []string{acct.Email, acct.Name, local} {
+				if strings.Contains(lower, strings.ToLower(secret)) {
+					t.Errorf("the session cookie reveals %q to anyone who decodes it: %s", secret, shorten(d))
+				}
+			}
+		}
+	})
+
+	Requirement("TOKEN-10", func(t *T) {
+		app := t.Launch()
+		before := t.Records("before login")
+		t.Login(t.Visitor(app, "john"), t.Account(0))
+		for _, rec := range t.NewRecords(before, "after login") {
+			if format := inspect.NativeSerialization(rec.Data); format != "" {
+				t.Errorf("the record %s is in %s: write access to the store would mean code execution", rec.Key, format)
+			}
+		}
+	})
+
+	Requirement("TOKEN-11", func(t *T) {
+		app := t.Launch()
+		before := t.Records("before login")
+		value := t.Login(t.Visitor(app, "john"), t.Account(0))
+		parts := []string{value}
+		for _, p := range strings.Split(value, ".") {
+			if len(p) >= 16 {
+				parts = append(parts, p)
+			}
+		}
+		for _, rec := range t.NewRecords(before, "after login") {
+			for _, p := range parts {
+				t.Check(!strings.Contains(rec.Key, p), "the store key %s contains the raw cookie value %q: whoever reads the store can use it", rec.Key, p)
+			}
+		}
+	})
+
+	Requirement("TOKEN-12", func(t *T) {
+		app := t.Launch()
+		before := t.Records("before login")
+		t.Login(t.Visitor(app, "john"), t.Account(0))
+		for _, rec := range t.NewRecords(before, "after login") {
+			t.Check(rec.Mode&0o077 == 0, "the session file %s has mode %v: group and others must have no access", rec.Key, rec.Mode)
+		}
+		dir := t.Store().(inspect.Dir)
+		mode, err := dir.DirMode()
+		if t.Check(err == nil, "the session directory %s: %v", dir.Path, err) {
+			t.Check(mode&0o002 == 0, "the session directory %s is world-writable (mode %v)", dir.Path, mode)
+		}
+	})
+})
+
+// collectIDEntropy logs in idSamples times (and visits the login page,
+// which some servers give an ID too) and estimates the IDs' entropy.
+func collectIDEntropy(t *T, app *instance.Instance) entropy.Estimate {
+	name := t.CookieName(app)
+	var mu sync.Mutex
+	var ids []string
+	t.Parallel(idSamples, 16, func(i int) {
+		v := t.BulkVisitor(app, fmt.Sprintf("sample%d", i))
+		v.Get(t.Context(), t.Target.Routes.Login)
+		if c, ok := v.Cookie(name); ok {
+			mu.Lock()
+			ids = append(ids, c)
+			mu.Unlock()
+		}
+		t.LoginResponse(v, t.Account(i%2))
+		if c, ok := v.Cookie(name); ok {
+			mu.Lock()
+			ids = append(ids, c)
+			mu.Unlock()
+		}
+	})
+	e := entropy.Of(ids)
+	t.Journal.Note("session ID sample", fmt.Sprintf("%d IDs, %d distinct, length %d, about %.1f bits; first: %v", e.Samples, e.Distinct, e.Length, e.Bits, ids[:min(5, len(ids))]))
+	if e.Samples < idSamples {
+		t.Fatalf("only %d of %d logins produced a session cookie", e.Samples, idSamples)
+	}
+	return e
+}
+
+// preLogin is a cookie a client may hold before it logs in.
+type preLogin struct{ who, what, value string }
+
+// preLoginCookies returns the IDs TOKEN-3 and TOKEN-4 present at login:
+// the one an anonymous visit got (if the server hands those out) and an
+// authenticated session of another user (a privilege change).
+func preLoginCookies(t *T, app *instance.Instance) []preLogin {
+	name := t.CookieName(app)
+	var out []preLogin
+	anon := t.Visitor(app, "anonymous")
+	t.Get(anon, t.Target.Routes.Login)
+	if c, ok := anon.Cookie(name); ok && c != "" {
+		out = append(out, preLogin{"anonymous", "the pre-login ID of an anonymous visit", c})
+	}
+	jane := t.Visitor(app, "jane")
+	out = append(out, preLogin{"jane", "another user's authenticated session ID", t.Login(jane, t.Account(1))})
+	return out
+}
+
+func setCookieSummary(r *visitor.Response, name string) string {
+	var lines []string
+	for _, l := range r.RawSetCookies {
+		if strings.HasPrefix(l, name+"=") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return "set no " + name + " cookie"
+	}
+	return "set " + strings.Join(lines, " | ")
+}
+
+func rawRequest(method, path string, app *instance.Instance, cookie, body string) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nCookie: %s\r\nConnection: close\r\n", method, path, app.Port, cookie)
+	if method == "POST" {
+		fmt.Fprintf(&b, "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n", len(body))
+	}
+	b.WriteString("\r\n" + body)
+	return []byte(b.String())
+}
+
+func shorten(s string) string {
+	if len(s) > 60 {
+		return fmt.Sprintf("%q...(%d bytes)", s[:60], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+func describeShort(r *visitor.Response) string {
+	s := fmt.Sprintf("%d", r.Status)
+	if loc := r.Location(); loc != "" {
+		s += " -> " + loc
+	}
+	return s
+}
