@@ -73,9 +73,11 @@ func (s *AESGCM) Open(value string) ([]byte, error) {
 		return nil, ErrNoSession
 	}
 	// Strict: a value whose unused trailing bits differ is not the value we
-	// sealed, even if it decodes to the same bytes.
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(value[len(sealedPrefix):])
-	if err != nil || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
+	// sealed, even if it decodes to the same bytes. The decoder also skips
+	// CR and LF anywhere; the length check refuses those.
+	body := value[len(sealedPrefix):]
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(body)
+	if err != nil || len(body) != base64.RawURLEncoding.EncodedLen(len(raw)) || len(raw) < s.aead.NonceSize()+s.aead.Overhead() {
 		return nil, ErrNoSession
 	}
 	n := s.aead.NonceSize()
