@@ -90,7 +90,7 @@ func (t *T) NewRecords(before []inspect.Record, label string) []inspect.Record {
 // traversal through the cookie would land, and returns its path.
 func (t *T) PlantCanary() string {
 	p := filepath.Join(t.stateDir, "canary.txt")
-	t.must(os.WriteFile(p, []byte("canary: must survive every hostile cookie\n"), 0o644), "plant the canary")
+	t.Must(os.WriteFile(p, []byte("canary: must survive every hostile cookie\n"), 0o644), "plant the canary")
 	return p
 }
 
@@ -122,14 +122,14 @@ func (t *T) PlantUnrelatedData() (stillThere func()) {
 	switch t.Profile {
 	case catalog.Redis:
 		const key, val = "sessionconf:unrelated", "must survive clearing the sessions"
-		t.must(t.RedisClient().Set(t.ctx, key, val, 0).Err(), "plant an unrelated key")
+		t.Must(t.RedisClient().Set(t.ctx, key, val, 0).Err(), "plant an unrelated key")
 		return func() {
 			got, err := t.RedisClient().Get(t.ctx, key).Result()
 			t.Check(err == nil && got == val, "clearing the sessions deleted or changed the unrelated key %s (%v): sessions must be scoped by their prefix", key, err)
 		}
 	default:
 		p := filepath.Join(t.stateDir, "unrelated.txt")
-		t.must(os.WriteFile(p, []byte("unrelated"), 0o644), "plant an unrelated file")
+		t.Must(os.WriteFile(p, []byte("unrelated"), 0o644), "plant an unrelated file")
 		return func() {
 			_, err := os.Stat(p)
 			t.Check(err == nil, "clearing the sessions removed the unrelated file %s", p)
@@ -142,7 +142,7 @@ func (t *T) PlantUnrelatedData() (stillThere func()) {
 func (t *T) ExpectKeysUnderPrefix() {
 	s := t.Store().(inspect.Redis)
 	keys, err := s.AllKeys(t.ctx)
-	t.must(err, "list the Redis keys")
+	t.Must(err, "list the Redis keys")
 	for _, k := range keys {
 		if k != "sessionconf:unrelated" && !strings.HasPrefix(k, s.Prefix) {
 			t.Errorf("the key %q is outside the declared session prefix %q", k, s.Prefix)

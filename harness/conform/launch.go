@@ -114,7 +114,7 @@ func (t *T) startFailed(name string, err error) {
 	if errors.As(err, &se) {
 		t.Journal.Event("%s failed to start: %s", name, se.Reason)
 	}
-	t.must(err, "start "+name)
+	t.Must(err, "start "+name)
 }
 
 // Restart restarts in gracefully (SIGTERM, wait, start with the same
@@ -139,7 +139,7 @@ func (t *T) Crash(in *instance.Instance) {
 // Stop stops in gracefully and leaves it down.
 func (t *T) Stop(in *instance.Instance) {
 	t.Journal.Event("stop %s", in.Name)
-	t.must(in.Stop(t.ctx), "stop "+in.Name)
+	t.Must(in.Stop(t.ctx), "stop "+in.Name)
 }
 
 // Visitor returns a new user agent talking to in.

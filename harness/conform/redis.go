@@ -113,7 +113,7 @@ func (t *T) redisOf() *specRedis {
 		t.Broken(errors.New("the redis profile runs without a Redis (did the run's setup fail?)"))
 	}
 	db, err := current.redis.inst.FreshDB(t.ctx, current.redis.dbs)
-	t.must(err, "get a fresh Redis database")
+	t.Must(err, "get a fresh Redis database")
 	r = &specRedis{inst: current.redis.inst, db: db}
 	t.mu.Lock()
 	t.redis = r
@@ -133,7 +133,7 @@ func (t *T) PrivateRedis() *redisprov.Instance {
 	if errors.Is(err, redisprov.ErrUnsupported) {
 		t.Unsupported("the %s Redis provider cannot start a server this spec may break: %v", current.redis.kind(), err)
 	}
-	t.must(err, "start a private Redis")
+	t.Must(err, "start a private Redis")
 	t.Journal.Event("private %s Redis at %s (started in %v)", own.Kind(), own.Addr(), own.StartupTime().Round(1e6))
 	ginkgo.DeferCleanup(func(ctx context.Context) { own.Terminate(ctx) })
 	t.mu.Lock()

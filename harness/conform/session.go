@@ -32,7 +32,7 @@ func (t *T) Account(i int) target.Account { return t.Target.Accounts[i] }
 // Marker is what the dashboard shows when acct is logged in.
 func (t *T) Marker(acct target.Account) string {
 	m, err := instance.Expand(t.Target.LoggedInMarker, acct)
-	t.must(err, "logged_in_marker")
+	t.Must(err, "logged_in_marker")
 	return m
 }
 
@@ -298,3 +298,19 @@ func (t *T) RecordsIfServer(label string) []inspect.Record {
 
 // FirstLine returns the first line of an error, for journal notes.
 func FirstLine(err error) string { return firstLine(err.Error()) }
+
+// ExpectCacheSafe records failures unless r may not be cached for anyone
+// else: Vary: Cookie, and Cache-Control no-store (or private, unless the
+// response sets a cookie, which needs no-store).
+func (t *T) ExpectCacheSafe(r *visitor.Response, setsCookie bool, what string) {
+	vary := strings.ToLower(strings.Join(r.Header.Values("Vary"), ","))
+	t.Check(strings.Contains(vary, "cookie") || strings.Contains(vary, "*"), "%s lacks Vary: Cookie (Vary: %q), so a shared cache may serve it to someone else", what, r.Header.Values("Vary"))
+	cc := strings.ToLower(strings.Join(r.Header.Values("Cache-Control"), ","))
+	switch {
+	case strings.Contains(cc, "no-store"):
+	case setsCookie:
+		t.Errorf("%s sets the session cookie, so it needs Cache-Control: no-store (got %q)", what, r.Header.Values("Cache-Control"))
+	case !strings.Contains(cc, "private"):
+		t.Errorf("%s needs Cache-Control: no-store or private (got %q)", what, r.Header.Values("Cache-Control"))
+	}
+}

@@ -130,9 +130,9 @@ func (t *T) Broken(err error) {
 	panic(abort{outcome{infra: err}})
 }
 
-// must turns an error of the harness's own machinery into the right stop:
+// Must turns an error of the harness's own machinery into the right stop:
 // unsupported for a manifest that cannot do something, error otherwise.
-func (t *T) must(err error, doing string) {
+func (t *T) Must(err error, doing string) {
 	if err == nil {
 		return
 	}
@@ -179,10 +179,10 @@ func (t *T) Secret() string { return t.secret }
 // setup creates the spec's state.
 func (t *T) setup() {
 	dir, err := os.MkdirTemp(current.data.Root, t.Req.ID+"-*")
-	t.must(err, "create the state directory")
+	t.Must(err, "create the state directory")
 	t.stateDir = dir
 	t.logDir = filepath.Join(dir, "logs")
-	t.must(os.MkdirAll(t.logDir, 0o755), "create the log directory")
+	t.Must(os.MkdirAll(t.logDir, 0o755), "create the log directory")
 	b := make([]byte, 24)
 	rand.Read(b)
 	t.secret = hex.EncodeToString(b)
@@ -271,7 +271,7 @@ func (t *T) Store() inspect.Store {
 	switch t.Profile {
 	case catalog.Filesystem:
 		dir, err := instance.Expand(t.Target.Store.Dir, map[string]any{"SessionDir": t.sessionDir(), "StateDir": t.stateDir, "ManifestDir": t.Target.Dir})
-		t.must(err, "store.dir")
+		t.Must(err, "store.dir")
 		return inspect.Dir{Path: dir}
 	case catalog.Redis:
 		r := t.redisOf()
@@ -287,7 +287,7 @@ func (t *T) Records(label string) []inspect.Record {
 		t.Broken(errors.New("the spec listed a store in the cookie profile"))
 	}
 	recs, err := s.List(t.ctx)
-	t.must(err, "list the store")
+	t.Must(err, "list the store")
 	t.Journal.Note("store "+label, inspect.Describe(s, recs))
 	return recs
 }
@@ -301,7 +301,7 @@ func (t *T) ClearStore() {
 	}
 	s := t.Store()
 	t.Journal.Event("clear the store (%s %s)", s.Kind(), s.Location())
-	t.must(s.Clear(t.ctx), "clear the store")
+	t.Must(s.Clear(t.ctx), "clear the store")
 }
 
 func (t *T) sessionDir() string { return filepath.Join(t.stateDir, "flask_session") }

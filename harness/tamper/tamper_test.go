@@ -54,3 +54,12 @@ func TestHexFlips(t *testing.T) {
 		}
 	}
 }
+
+func TestNeverTheOtherCookieItself(t *testing.T) {
+	value, other := "v1.AAAABBBBCCCC", "v1.DDDDEEEEFFFF"
+	for _, m := range Mutations(value, other, "", "") {
+		if m.Value == other {
+			t.Errorf("%s produced the other user's cookie verbatim", m.Name)
+		}
+	}
+}

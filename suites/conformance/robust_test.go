@@ -1,0 +1,256 @@
+package conformance_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	. "github.com/sessionconf/sessionconf/harness/conform"
+	"github.com/sessionconf/sessionconf/harness/inspect"
+	"github.com/sessionconf/sessionconf/harness/instance"
+	"github.com/sessionconf/sessionconf/harness/redisprov"
+	"github.com/sessionconf/sessionconf/harness/visitor"
+)
+
+// ROBUST-7's load: parallel requests on one session, repeated.
+const (
+	parallelRequests = 50
+	parallelRounds   = 20
+)
+
+// leakMarkers are what an error page must not show during an outage.
+var leakMarkers = []string{"Traceback", "redis://", "rediss://", "ConnectionError", "goroutine ", "panic:", "dial tcp", "connection refused", "i/o timeout"}
+
+// outage is a way Redis goes away and comes back.
+type outage struct {
+	name     string
+	down, up func(context.Context) error
+}
+
+func outages(own *redisprov.Instance) []outage {
+	return []outage{
+		{"paused (connections hang)", own.Pause, own.Unpause},
+		{"stopped (connections refused)", own.Stop, own.Start},
+	}
+}
+
+var _ = Describe("Robustness", func() {
+	Requirement("ROBUST-1", func(t *T) {
+		app := t.Launch()
+		jane := t.Visitor(app, "jane")
+		t.Login(jane, t.Account(1))
+		for _, how := range inspect.Corruptions {
+			before := t.Records("before john's login")
+			john := t.Visitor(app, "john-"+string(how))
+			t.Login(john, t.Account(0))
+			rec := t.NewRecords(before, "after john's login")[0]
+			t.Journal.Event("corrupt %s: %s", rec.Key, how)
+			t.Must(t.Store().Corrupt(t.Context(), rec.Key, how), "corrupt the record")
+			t.ExpectAnonymous(john, t.Account(0), fmt.Sprintf("with a %s record", how))
+			t.ExpectAuthenticated(jane, t.Account(1), fmt.Sprintf("another user's session, after john's record became %s", how))
+		}
+		john := t.Visitor(app, "john")
+		t.Login(john, t.Account(0))
+		for _, rec := range t.Records("before corrupting everything") {
+			t.Must(t.Store().Corrupt(t.Context(), rec.Key, inspect.Garbage), "corrupt a record")
+		}
+		t.ExpectAnonymous(john, t.Account(0), "with every record corrupted")
+		t.ExpectAnonymous(jane, t.Account(1), "with every record corrupted")
+		fresh := t.Visitor(app, "fresh")
+		t.Login(fresh, t.Account(0))
+		t.ExpectAuthenticated(fresh, t.Account(0), "a new login after every record was corrupted")
+	})
+
+	Requirement("ROBUST-2", func(t *T) {
+		own := t.PrivateRedis()
+		app := t.Launch()
+		john := t.Visitor(app, "john")
+		t.Login(john, t.Account(0))
+		for _, o := range outages(own) {
+			t.Journal.Event("Redis %s", o.name)
+			t.Must(o.down(t.Context()), "take Redis down")
+			r := t.Dashboard(john)
+			t.Check(r.Status >= 500, "Redis %s: the dashboard with a valid cookie answered %s; it must fail closed with a 5xx", o.name, describeShort(r))
+			t.Check(r.Elapsed <= t.Timeouts.Outage, "Redis %s: the dashboard took %v to answer, more than %v", o.name, r.Elapsed.Round(time.Millisecond), t.Timeouts.Outage)
+			l := t.LoginResponse(t.Visitor(app, "newcomer"), t.Account(1))
+			t.Check(l.Status >= 500, "Redis %s: a login answered %s; with nowhere to store the session it must answer 5xx", o.name, describeShort(l))
+			t.Check(l.Elapsed <= t.Timeouts.Outage, "Redis %s: the login took %v to answer, more than %v", o.name, l.Elapsed.Round(time.Millisecond), t.Timeouts.Outage)
+			if r.Status != 503 || r.Header.Get("Retry-After") == "" {
+				t.Journal.Event("note: the SHOULD part (503 with Retry-After) is not met: %d, Retry-After %q", r.Status, r.Header.Get("Retry-After"))
+			}
+			t.Check(app.Running(), "Redis %s: the target process exited", o.name)
+			t.Must(o.up(t.Context()), "bring Redis back")
+		}
+	})
+
+	Requirement("ROBUST-3", func(t *T) {
+		own := t.PrivateRedis()
+		app := t.Launch()
+		john := t.Visitor(app, "john")
+		t.Login(john, t.Account(0))
+		for _, o := range outages(own) {
+			t.Journal.Event("Redis %s", o.name)
+			t.Must(o.down(t.Context()), "take Redis down")
+			t.Dashboard(john) // let the target notice
+			t.Must(o.up(t.Context()), "bring Redis back")
+			back := time.Now().Add(t.Timeouts.Recovery)
+			if strings.HasPrefix(o.name, "paused") {
+				ok := t.HoldsBy(back, t.Timeouts.Poll*5, func() bool { return t.StateOf(t.Dashboard(john), t.Account(0)) == Authenticated })
+				t.Check(ok, "after Redis was %s, the session it kept did not work again within %v, without a restart", o.name, t.Timeouts.Recovery)
+			}
+			v := t.BulkVisitor(app, "after-"+o.name)
+			ok := t.HoldsBy(back, t.Timeouts.Poll*5, func() bool {
+				return t.LoginResponse(v, t.Account(1)).Status < 400 && t.StateOf(t.Dashboard(v), t.Account(1)) == Authenticated
+			})
+			t.Check(ok, "after Redis was %s, logins did not work again within %v, without a restart", o.name, t.Timeouts.Recovery)
+		}
+	})
+
+	Requirement("ROBUST-4", func(t *T) {
+		own := t.PrivateRedis()
+		app := t.Launch()
+		john := t.Visitor(app, "john")
+		t.Login(john, t.Account(0))
+		markers := append([]string{own.Addr()}, leakMarkers...)
+		for _, o := range outages(own) {
+			t.Must(o.down(t.Context()), "take Redis down")
+			for _, r := range []*visitor.Response{t.Dashboard(john), t.LoginResponse(t.Visitor(app, "newcomer"), t.Account(1)), t.Logout(john)} {
+				text := r.Body + fmt.Sprint(r.Header)
+				for _, m := range markers {
+					t.Check(!strings.Contains(text, m), "Redis %s: %s %s reveals %q to the client", o.name, r.Method, r.Path, m)
+				}
+			}
+			t.Must(o.up(t.Context()), "bring Redis back")
+		}
+	})
+
+	Requirement("ROBUST-5", func(t *T) {
+		own := t.PrivateRedis()
+		app := t.Launch()
+		paths := []string{t.Target.Routes.Login}
+		for _, p := range []string{t.Target.Routes.Health, t.Target.Routes.Static} {
+			if p != "" {
+				paths = append(paths, p)
+			}
+		}
+		v := t.Visitor(app, "visitor")
+		for _, o := range outages(own) {
+			t.Must(o.down(t.Context()), "take Redis down")
+			for _, p := range paths {
+				r := t.Get(v, p)
+				t.Check(r.Status == 200, "Redis %s: %s, which needs no session, answered %s", o.name, p, describeShort(r))
+			}
+			t.Must(o.up(t.Context()), "bring Redis back")
+		}
+	})
+
+	Requirement("ROBUST-6", func(t *T) {
+		if t.Profile == catalog.Redis {
+			robust6Redis(t)
+			return
+		}
+		app := t.Launch()
+		dir := t.Store().(inspect.Dir).Path
+		t.Login(t.Visitor(app, "warmup"), t.Account(0)) // the directory exists
+
+		t.Journal.Event("delete the session directory (rm -rf %s)", dir)
+		t.Must(os.RemoveAll(dir), "delete the session directory")
+		expectNoFalseSuccess(t, app, "with the session directory deleted", false)
+
+		t.Journal.Event("replace the session directory by a file")
+		t.Must(os.RemoveAll(dir), "delete the session directory")
+		t.Must(os.WriteFile(dir, []byte("not a directory"), 0o600), "put a file where the directory was")
+		expectNoFalseSuccess(t, app, "with the session directory replaced by a file", true)
+
+		t.Journal.Event("restore the session directory")
+		t.Must(os.Remove(dir), "remove the file")
+		t.Must(os.MkdirAll(dir, 0o700), "recreate the directory")
+		again := t.Visitor(app, "again")
+		t.Login(again, t.Account(0))
+		t.ExpectAuthenticated(again, t.Account(0), "a login once the directory is back, without a restart")
+	})
+
+	Requirement("ROBUST-7", func(t *T) {
+		app := launchRefreshing(t)
+		john := t.Visitor(app, "john")
+		t.Login(john, t.Account(0))
+		jar := john.Jar()
+		var bad atomic.Int64
+		var example atomic.Value
+		for range parallelRounds {
+			t.Parallel(parallelRequests, parallelRequests, func(i int) {
+				v := t.BulkVisitor(app, "john")
+				v.SetJar(jar)
+				r, err := v.Get(t.Context(), t.Target.Routes.Dashboard)
+				if err != nil || t.StateOf(r, t.Account(0)) != Authenticated {
+					bad.Add(1)
+					if err != nil {
+						example.Store(err.Error())
+					} else {
+						example.Store(fmt.Sprintf("%s: %s", t.StateOf(r, t.Account(0)), describeShort(r)))
+					}
+				}
+			})
+		}
+		t.Journal.Event("%d rounds of %d parallel dashboard loads: %d not authenticated", parallelRounds, parallelRequests, bad.Load())
+		t.Check(bad.Load() == 0, "%d of %d parallel requests with one session were not served as john (e.g. %v)", bad.Load(), parallelRounds*parallelRequests, example.Load())
+		t.ExpectAuthenticated(john, t.Account(0), "after the parallel requests")
+
+		var mixed atomic.Int64
+		t.Parallel(parallelRequests, parallelRequests, func(i int) {
+			acct := t.Account(i % 2)
+			v := t.BulkVisitor(app, fmt.Sprintf("user%d", i))
+			t.Login(v, acct)
+			if s := t.StateOf(t.Dashboard(v), acct); s != Authenticated {
+				mixed.Add(1)
+				example.Store(fmt.Sprintf("%s logged in and got %s", acct.Email, s))
+			}
+		})
+		t.Check(mixed.Load() == 0, "%d of %d parallel logins of two users did not see their own session (e.g. %v)", mixed.Load(), parallelRequests, example.Load())
+	})
+})
+
+// expectNoFalseSuccess tries a login while the store cannot take it: a 5xx
+// is right; a success is right only if the session really works (the
+// store recovered); a success with a dead cookie is the failure.
+func expectNoFalseSuccess(t *T, app *instance.Instance, when string, mustFail bool) {
+	v := t.Visitor(app, "login")
+	r := t.LoginResponse(v, t.Account(0))
+	if r.Status >= 500 {
+		return
+	}
+	if r.Status >= 400 {
+		t.Errorf("%s: the login answered %s; a store failure is a 5xx, not a client error", when, describeShort(r))
+		return
+	}
+	if mustFail {
+		t.Errorf("%s: the login answered %s as if it had worked, though the session cannot be stored", when, describeShort(r))
+	}
+	if t.StateOf(t.Dashboard(v), t.Account(0)) != Authenticated {
+		t.Errorf("%s: the login reported success (%s) but the session does not work: the write failure was hidden", when, describeShort(r))
+	}
+}
+
+// robust6Redis makes the private Redis refuse writes (maxmemory with no
+// eviction) and checks the login says so, then that it recovers.
+func robust6Redis(t *T) {
+	t.PrivateRedis()
+	app := t.Launch()
+	rdb := t.RedisClient()
+	t.Login(t.Visitor(app, "warmup"), t.Account(0))
+	t.Journal.Event("Redis refuses writes (maxmemory 1, noeviction)")
+	t.Must(rdb.ConfigSet(t.Context(), "maxmemory-policy", "noeviction").Err(), "configure Redis")
+	t.Must(rdb.ConfigSet(t.Context(), "maxmemory", "1").Err(), "configure Redis")
+	expectNoFalseSuccess(t, app, "with Redis refusing writes", true)
+	t.Journal.Event("Redis accepts writes again")
+	t.Must(rdb.ConfigSet(t.Context(), "maxmemory", "0").Err(), "configure Redis")
+	again := t.Visitor(app, "again")
+	t.Login(again, t.Account(0))
+	t.ExpectAuthenticated(again, t.Account(0), "a login once Redis accepts writes again, without a restart")
+}
