@@ -11,9 +11,13 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 # Keep go test's temp files (and rod's, and the suites') in one place we remove.
 export GOFLAGS := -buildvcs=false
 
-REFERENCE_TARGETS := fixtures/targets/reference-filesystem.yaml \
-                     fixtures/targets/reference-redis.yaml \
-                     fixtures/targets/reference-cookie.yaml
+SESSIONCONF := $(BIN)/sessionconf
+# The reference in every profile; TARGET=path/to/manifest.yaml tests another
+# implementation (several manifests: comma-separated).
+REFERENCE_TARGETS := fixtures/targets/reference-filesystem.yaml,fixtures/targets/reference-redis.yaml,fixtures/targets/reference-cookie.yaml
+TARGET ?= $(REFERENCE_TARGETS)
+# Extra flags for `sessionconf run`, e.g. RUNFLAGS='-label-filter=MUST -v'.
+RUNFLAGS ?=
 
 .PHONY: all build run test unit conformance browser selftest bench redis-image spec check-spec fuzz clean
 
@@ -21,6 +25,20 @@ all: build
 
 build:
 	$(GO) build -o $(BIN)/refserver ./reference/cmd/refserver
+	$(GO) build -o $(SESSIONCONF) ./harness/cmd/sessionconf
+
+## conformance: every profile of the reference (Redis in a container), or
+##   TARGET=manifest.yaml; reports in reports/
+conformance: build
+	.ci/deps redis image
+	$(SESSIONCONF) run -target $(TARGET) -reports $(REPORTS) $(RUNFLAGS)
+
+## spec: regenerate suites/SPEC.md; check-spec fails when it drifted
+spec: build
+	$(SESSIONCONF) spec
+
+check-spec: build
+	$(SESSIONCONF) spec -check
 
 ## run: the reference at http://127.0.0.1:5000, sessions in ./flask_session
 run: build
@@ -31,7 +49,8 @@ unit:
 	.ci/deps redis
 	$(GO) test -race -count=1 ./reference/... ./harness/...
 
-test: unit
+## test: everything CI runs
+test: unit check-spec conformance
 
 ## redis-image: the offline Redis image from Debian's redis-server (no registry);
 ##   skipped when present, FORCE=1 rebuilds, SESSIONCONF_REDIS_IMAGE=tag renames

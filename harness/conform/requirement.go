@@ -30,6 +30,7 @@ func Requirement(id string, body func(t *T), decorators ...any) {
 		ginkgo.Label(req.ID, string(req.Level), string(p), Suite),
 		func(ctx ginkgo.SpecContext) { runRequirement(ctx, req, p, body) },
 		ginkgo.SpecTimeout(resolveTimeouts(nil).Spec),
+		ginkgo.Offset(1), // the spec's location is the spec file, not this wrapper
 	}, decorators...)
 	ginkgo.It(fmt.Sprintf("%s %s [%s %s]", req.ID, req.Title, req.Level, p), args...)
 }
@@ -159,6 +160,10 @@ func (t *T) saveEvidence() []results.Evidence {
 // WriteReports turns the suite's report into results.json and junit.xml
 // and prints a one-line summary. Use in ReportAfterSuite.
 func WriteReports(report ginkgo.Report) {
+	if *flagSpecLocations != "" {
+		writeSpecLocations(report)
+		return
+	}
 	run := collect(report)
 	dir := current.data.Reports
 	if dir == "" {

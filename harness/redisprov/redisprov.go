@@ -62,6 +62,8 @@ import (
 	"sync"
 	"time"
 
+	tclog "github.com/testcontainers/testcontainers-go/log"
+
 	"github.com/sessionconf/sessionconf/harness/redisserver"
 )
 
@@ -115,7 +117,19 @@ var (
 	ErrNotOwner = errors.New("outage controls need an instance this process started (Provider.NewInstance), not an attached one")
 )
 
-func init() { disableRyuk() }
+func init() {
+	disableRyuk()
+	quietTestcontainers()
+}
+
+// quietTestcontainers silences testcontainers' global logger (its
+// "Connected to docker" banner lands in every run's output otherwise);
+// SESSIONCONF_REDIS_DEBUG=1 keeps it.
+func quietTestcontainers() {
+	if os.Getenv("SESSIONCONF_REDIS_DEBUG") == "" {
+		tclog.SetDefault(tclog.NewNoopLogger())
+	}
+}
 
 // disableRyuk makes sure testcontainers never starts its reaper: its image
 // cannot be pulled without a registry. Only the exact string "true" counts,

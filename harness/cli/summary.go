@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	"github.com/sessionconf/sessionconf/harness/knownfail"
+	"github.com/sessionconf/sessionconf/harness/results"
+)
+
+// printSummary prints the requirement x profile table, the counts and the
+// verdict line CI reads ("N passed, N failed").
+func printSummary(w io.Writer, run *results.Run, jobs []*job, reports string) {
+	cells := map[string]map[string][]string{} // id -> profile -> statuses by suite
+	for _, r := range run.Results {
+		if cells[r.Requirement] == nil {
+			cells[r.Requirement] = map[string][]string{}
+		}
+		s := string(r.Status)
+		if r.Suite != "" && r.Suite != "http" {
+			s = r.Suite + ":" + s
+		}
+		cells[r.Requirement][r.Profile] = append(cells[r.Requirement][r.Profile], s)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "REQUIREMENT\tLEVEL\t%s\n", strings.ToUpper(strings.Join(run.Profiles, "\t")))
+	for _, req := range catalog.All() {
+		if cells[req.ID] == nil {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s", req.ID, req.Level)
+		for _, p := range run.Profiles {
+			c := strings.Join(cells[req.ID][p], " ")
+			if c == "" {
+				c = "-"
+			}
+			fmt.Fprintf(tw, "\t%s", c)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	for _, p := range run.Profiles {
+		counts := map[results.Status]int{}
+		for _, r := range run.Results {
+			if r.Profile == p {
+				counts[r.Status]++
+			}
+		}
+		var parts []string
+		for _, s := range results.Statuses {
+			if counts[s] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+			}
+		}
+		var took []string
+		for _, j := range jobs {
+			if string(j.profile) == p {
+				took = append(took, fmt.Sprintf("%s %v", j.suite.name, j.elapsed.Round(100*time.Millisecond)))
+			}
+		}
+		fmt.Fprintf(w, "%-10s %s  (%s)\n", p+":", strings.Join(parts, ", "), strings.Join(took, ", "))
+	}
+	failed := map[string]map[string]string{}
+	for _, r := range run.Results {
+		if r.Status == results.Fail {
+			if failed[r.Profile] == nil {
+				failed[r.Profile] = map[string]string{}
+			}
+			failed[r.Profile][r.Requirement] = strings.Join(r.Messages, " ")
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintln(w, "\nIf these failures are known and accepted, add them with a reason to the target's known-failing list:")
+		for _, p := range run.Profiles {
+			if f := failed[p]; len(f) > 0 {
+				fmt.Fprint(w, knownfail.Suggest(f, catalog.Profile(p)))
+			}
+		}
+	}
+	passed := run.Summary[results.Pass] + run.Summary[results.XFail]
+	bad := run.Summary[results.Fail] + run.Summary[results.Error] + run.Summary[results.XPass]
+	verdict := "PASS"
+	if !run.OK() {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(w, "\nReports: %s, %s\n", filepath.Join(reports, "results.json"), filepath.Join(reports, "junit.xml"))
+	fmt.Fprintf(w, "sessionconf %s: %d passed, %d failed (%d fail, %d error, %d xpass; %d xfail, %d unsupported, %d skipped) in %.1fs\n",
+		verdict, passed, bad, run.Summary[results.Fail], run.Summary[results.Error], run.Summary[results.XPass],
+		run.Summary[results.XFail], run.Summary[results.Unsupported], run.Summary[results.Skipped], run.Duration)
+	if run.Executed() == 0 {
+		fmt.Fprintln(w, "sessionconf: no requirement was executed, so the run fails (check -label-filter and the manifest's profiles)")
+	}
+}
