@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
+	"github.com/sessionconf/sessionconf/harness/containertarget"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/results"
@@ -194,6 +195,7 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 			runs = append(runs, errorRun(j.m, j, rerr))
 			continue
 		}
+		rebaseEvidence(r, reports, j.dir)
 		runs = append(runs, r)
 	}
 	merged := results.Merge(runs...)
@@ -293,13 +295,21 @@ func buildSuites(ctx context.Context, root string, ss []suite, stderr io.Writer)
 
 // buildTarget runs the manifest's build once for the whole run.
 func buildTarget(ctx context.Context, m *target.Manifest, stderr io.Writer) error {
-	if m.Process == nil || len(m.Process.Build) == 0 {
+	var build target.Command
+	var dir, field string
+	switch {
+	case m.Process != nil:
+		build, dir, field = m.Process.Build, m.Process.Workdir, "process.build"
+	case m.Container != nil:
+		build, dir, field = m.Container.Build, m.Dir, "container.build"
+	}
+	if len(build) == 0 {
 		return nil
 	}
-	cmd := exec.CommandContext(ctx, m.Process.Build[0], m.Process.Build[1:]...)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = m.Process.Workdir, stderr, stderr
+	cmd := exec.CommandContext(ctx, build[0], build[1:]...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, stderr, stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: process.build failed: %v", m.Position("process.build"), err)
+		return fmt.Errorf("%s: %s failed: %v", m.Position(field), field, err)
 	}
 	return nil
 }
@@ -372,4 +382,5 @@ func reap(runID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	redisprov.Reap(ctx, runID)
+	containertarget.ReapNetworks(ctx, runID)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
+	"github.com/sessionconf/sessionconf/harness/report"
 	"github.com/sessionconf/sessionconf/harness/results"
 )
 
@@ -31,7 +32,7 @@ func printSummary(w io.Writer, run *results.Run, jobs []*job, reports string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "REQUIREMENT\tLEVEL\t%s\n", strings.ToUpper(strings.Join(run.Profiles, "\t")))
 	for _, req := range catalog.All() {
-		if cells[req.ID] == nil {
+		if cells[req.ID] == nil || onlySkipped(cells[req.ID]) {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s", req.ID, req.Level)
@@ -91,11 +92,28 @@ func printSummary(w io.Writer, run *results.Run, jobs []*job, reports string) {
 	if !run.OK() {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "\nReports: %s, %s\n", filepath.Join(reports, "results.json"), filepath.Join(reports, "junit.xml"))
+	fmt.Fprintf(w, "\nReports: %s, %s", filepath.Join(reports, "results.json"), filepath.Join(reports, "junit.xml"))
+	if html := filepath.Join(reports, report.FileName); fileExists(html) {
+		fmt.Fprintf(w, ", %s (open it in a browser; it needs no network)", html)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "sessionconf %s: %d passed, %d failed (%d fail, %d error, %d xpass; %d xfail, %d unsupported, %d skipped) in %.1fs\n",
 		verdict, passed, bad, run.Summary[results.Fail], run.Summary[results.Error], run.Summary[results.XPass],
 		run.Summary[results.XFail], run.Summary[results.Unsupported], run.Summary[results.Skipped], run.Duration)
 	if run.Executed() == 0 {
 		fmt.Fprintln(w, "sessionconf: no requirement was executed, so the run fails (check -label-filter and the manifest's profiles)")
 	}
+}
+
+// onlySkipped reports whether a requirement was filtered out everywhere
+// (a filtered run lists only what it ran).
+func onlySkipped(byProfile map[string][]string) bool {
+	for _, ss := range byProfile {
+		for _, s := range ss {
+			if !strings.HasSuffix(s, string(results.Skipped)) {
+				return false
+			}
+		}
+	}
+	return true
 }

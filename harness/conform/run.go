@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
+	"github.com/sessionconf/sessionconf/harness/containertarget"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/target"
@@ -134,8 +135,9 @@ func AttachRun(ctx context.Context, data []byte) {
 }
 
 // TeardownProcess runs on every process after its last spec.
-func TeardownProcess() {
+func TeardownProcess(ctx context.Context) {
 	supervisor.KillAll()
+	containertarget.Close(ctx)
 	if current.redis != nil {
 		current.redis.detach()
 	}
@@ -188,6 +190,13 @@ func loadKnownFailing(m *target.Manifest) (*knownfail.List, error) {
 // prepare runs the manifest's build once and checks that the command and
 // its working directory exist, so a broken manifest fails before any spec.
 func prepare(ctx context.Context, m *target.Manifest) error {
+	if m.Container != nil && len(m.Container.Build) > 0 && !*flagSkipBuild {
+		cmd := exec.CommandContext(ctx, m.Container.Build[0], m.Container.Build[1:]...)
+		cmd.Dir = m.Dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: container.build failed: %v\n%s", m.Position("container.build"), err, out)
+		}
+	}
 	if m.Process == nil {
 		return nil
 	}

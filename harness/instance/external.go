@@ -43,23 +43,23 @@ func (r *externalRunner) hooks() map[Op]string {
 	return map[Op]string{OpRestart: h.Restart, OpKill: h.Kill, OpStop: h.Stop, OpStart: h.Start}
 }
 
-func (r *externalRunner) can(op Op) bool { return r.hooks()[op] != "" }
+func (r *externalRunner) Can(op Op) bool { return r.hooks()[op] != "" }
 
-func (r *externalRunner) restart(ctx context.Context) error {
+func (r *externalRunner) Restart(ctx context.Context) error {
 	if err := r.hook(ctx, "restart", r.hooks()[OpRestart]); err != nil {
 		return err
 	}
 	return r.waitReady(ctx)
 }
 
-func (r *externalRunner) crash(ctx context.Context) error {
+func (r *externalRunner) Crash(ctx context.Context) error {
 	if err := r.hook(ctx, "kill", r.hooks()[OpKill]); err != nil {
 		return err
 	}
 	return r.waitReady(ctx)
 }
 
-func (r *externalRunner) start(ctx context.Context) error {
+func (r *externalRunner) Start(ctx context.Context) error {
 	if err := r.hook(ctx, "start", r.hooks()[OpStart]); err != nil {
 		return err
 	}
@@ -67,22 +67,22 @@ func (r *externalRunner) start(ctx context.Context) error {
 	return r.waitReady(ctx)
 }
 
-func (r *externalRunner) stop(ctx context.Context) error {
+func (r *externalRunner) Stop(ctx context.Context) error {
 	r.up = false
 	return r.hook(ctx, "stop", r.hooks()[OpStop])
 }
 
-func (r *externalRunner) kill(ctx context.Context) error { return r.stop(ctx) }
-func (r *externalRunner) running() bool                  { return r.up }
+func (r *externalRunner) Kill(ctx context.Context) error { return r.Stop(ctx) }
+func (r *externalRunner) Running() bool                  { return r.up }
 
-func (r *externalRunner) logs() []string {
+func (r *externalRunner) Logs() []string {
 	if r.log == "" {
 		return nil
 	}
 	return []string{r.log}
 }
 
-func (r *externalRunner) logTail(n int) string {
+func (r *externalRunner) LogTail(n int) string {
 	if r.log == "" {
 		return ""
 	}
@@ -136,7 +136,7 @@ func (r *externalRunner) waitReady(ctx context.Context) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return &supervisor.StartError{Name: r.in.Name, Reason: fmt.Sprintf("was not ready at %s after %v", url, r.in.Config.StartTimeout), LogPath: r.log, LogTail: r.logTail(20)}
+			return &supervisor.StartError{Name: r.in.Name, Reason: fmt.Sprintf("was not ready at %s after %v", url, r.in.Config.StartTimeout), LogPath: r.log, LogTail: r.LogTail(20)}
 		}
 		select {
 		case <-ctx.Done():

@@ -62,19 +62,31 @@ type Instance struct {
 	Port    int
 	Config  Config
 	m       *target.Manifest
-	run     runner
+	run     Runner
 }
 
-// runner is one way of running a target.
-type runner interface {
-	start(ctx context.Context) error
-	stop(ctx context.Context) error // graceful
-	kill(ctx context.Context) error // SIGKILL
-	running() bool
-	logs() []string
-	logTail(n int) string
-	can(op Op) bool
+// Runner is one way of running a target: a supervised process, hook
+// commands, a container.
+type Runner interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error // graceful
+	Kill(ctx context.Context) error // SIGKILL
+	Running() bool
+	Logs() []string
+	LogTail(n int) string
+	Can(op Op) bool
 }
+
+// Restarter and Crasher are implemented by runners with a better way to
+// restart or crash than Stop/Kill followed by Start.
+type (
+	Restarter interface {
+		Restart(ctx context.Context) error
+	}
+	Crasher interface {
+		Crash(ctx context.Context) error
+	}
+)
 
 // Op is a lifecycle operation.
 type Op string
@@ -96,39 +108,39 @@ func Launch(ctx context.Context, m *target.Manifest, cfg Config) (*Instance, err
 		if ContainerRunner == nil {
 			return nil, &ErrUnsupported{Why: "container mode is not available in this build"}
 		}
-		r, base, err := ContainerRunner(ctx, m, cfg)
-		if err != nil {
-			return nil, err
-		}
-		in.run, in.BaseURL = r, base
-		return in, nil
+		r, err := ContainerRunner(ctx, in)
+		in.run = r
+		return in, err
 	}
 	return in, in.launchProcess(ctx)
 }
 
-// ContainerRunner starts a container-mode target; the container package
-// installs it (kept out of this package so process-mode users do not pull
-// in Docker).
-var ContainerRunner func(ctx context.Context, m *target.Manifest, cfg Config) (runner, string, error)
+// ContainerRunner starts a container-mode target and sets the instance's
+// Port and BaseURL; package containertarget installs it (kept out of this
+// package so that process-mode users do not need Docker).
+var ContainerRunner func(ctx context.Context, in *Instance) (Runner, error)
+
+// Manifest returns the instance's manifest.
+func (in *Instance) Manifest() *target.Manifest { return in.m }
 
 // URL returns the absolute URL of path on this instance.
 func (in *Instance) URL(path string) string { return in.BaseURL + path }
 
 // Can reports whether the instance supports op.
-func (in *Instance) Can(op Op) bool { return in.run.can(op) }
+func (in *Instance) Can(op Op) bool { return in.run.Can(op) }
 
 // Restart is a graceful stop and start with the same state.
 func (in *Instance) Restart(ctx context.Context) error {
 	if err := in.need(OpRestart); err != nil {
 		return err
 	}
-	if r, ok := in.run.(interface{ restart(context.Context) error }); ok {
-		return r.restart(ctx)
+	if r, ok := in.run.(Restarter); ok {
+		return r.Restart(ctx)
 	}
-	if err := in.run.stop(ctx); err != nil {
+	if err := in.run.Stop(ctx); err != nil {
 		return err
 	}
-	return in.run.start(ctx)
+	return in.run.Start(ctx)
 }
 
 // Crash kills the target (SIGKILL) and starts it again.
@@ -136,13 +148,13 @@ func (in *Instance) Crash(ctx context.Context) error {
 	if err := in.need(OpKill); err != nil {
 		return err
 	}
-	if r, ok := in.run.(interface{ crash(context.Context) error }); ok {
-		return r.crash(ctx)
+	if r, ok := in.run.(Crasher); ok {
+		return r.Crash(ctx)
 	}
-	if err := in.run.kill(ctx); err != nil {
+	if err := in.run.Kill(ctx); err != nil {
 		return err
 	}
-	return in.run.start(ctx)
+	return in.run.Start(ctx)
 }
 
 // Stop stops the target gracefully and leaves it stopped.
@@ -150,7 +162,7 @@ func (in *Instance) Stop(ctx context.Context) error {
 	if err := in.need(OpStop); err != nil {
 		return err
 	}
-	return in.run.stop(ctx)
+	return in.run.Stop(ctx)
 }
 
 // Start starts a stopped target.
@@ -158,30 +170,35 @@ func (in *Instance) Start(ctx context.Context) error {
 	if err := in.need(OpStart); err != nil {
 		return err
 	}
-	return in.run.start(ctx)
+	return in.run.Start(ctx)
 }
 
 // Close stops the target for good (end of spec); it never fails a spec.
 func (in *Instance) Close(ctx context.Context) {
-	if in.run != nil && in.run.running() {
-		if in.run.can(OpStop) {
-			if in.run.stop(ctx) == nil {
-				return
-			}
+	if in.run == nil {
+		return
+	}
+	if c, ok := in.run.(interface{ Close(context.Context) }); ok {
+		c.Close(ctx) // a container is removed, not only stopped
+		return
+	}
+	if in.run.Running() {
+		if in.run.Can(OpStop) && in.run.Stop(ctx) == nil {
+			return
 		}
-		in.run.kill(ctx)
+		in.run.Kill(ctx)
 	}
 }
 
 // Running reports whether the target process is up.
-func (in *Instance) Running() bool { return in.run != nil && in.run.running() }
+func (in *Instance) Running() bool { return in.run != nil && in.run.Running() }
 
 // Logs returns the log files of every start.
 func (in *Instance) Logs() []string {
 	if in.run == nil {
 		return nil
 	}
-	return in.run.logs()
+	return in.run.Logs()
 }
 
 // LogTail returns the end of the latest log.
@@ -189,11 +206,11 @@ func (in *Instance) LogTail(n int) string {
 	if in.run == nil {
 		return ""
 	}
-	return in.run.logTail(n)
+	return in.run.LogTail(n)
 }
 
 func (in *Instance) need(op Op) error {
-	if in.run == nil || !in.run.can(op) {
+	if in.run == nil || !in.run.Can(op) {
 		return &ErrUnsupported{Why: fmt.Sprintf("the target cannot %s: its manifest (%s) has no way to do it", op, in.m.Mode())}
 	}
 	return nil
@@ -214,10 +231,12 @@ type templateData struct {
 	TLSKey      string
 }
 
-func (in *Instance) data() templateData {
+func (in *Instance) data() templateData { return in.dataFor(in.Port, "127.0.0.1") }
+
+func (in *Instance) dataFor(port int, host string) templateData {
 	c := in.Config
 	return templateData{
-		Port: in.Port, Host: "127.0.0.1", StateDir: c.StateDir, SessionDir: c.SessionDir,
+		Port: port, Host: host, StateDir: c.StateDir, SessionDir: c.SessionDir,
 		RedisURL: c.RedisURL, Lifetime: seconds(c.Lifetime), IdleTimeout: seconds(c.IdleTimeout),
 		Secret: c.Secret, ManifestDir: in.m.Dir, TLSCert: c.TLSCert, TLSKey: c.TLSKey,
 	}
@@ -244,18 +263,29 @@ func Expand(s string, data any) (string, error) {
 	return b.String(), nil
 }
 
-// Environ computes the target's environment: the harness's own minus every
-// standard setting (so nothing leaks in from the caller's shell), then the
-// standard settings under the manifest's names, the profile's env, the
+// Environ computes a process target's environment: the harness's own minus
+// every standard setting (so nothing leaks in from the caller's shell), then
+// the standard settings under the manifest's names, the profile's env, the
 // manifest's env, and the spec's raw overrides.
 func (in *Instance) Environ() ([]string, error) {
+	return in.environ(in.dataFor(in.Port, "127.0.0.1"), os.Environ())
+}
+
+// ContainerEnviron is a container target's environment: nothing of the
+// harness's own, and the app listening on port on every interface of its
+// container.
+func (in *Instance) ContainerEnviron(port int) ([]string, error) {
+	return in.environ(in.dataFor(port, "0.0.0.0"), nil)
+}
+
+func (in *Instance) environ(data templateData, inherit []string) ([]string, error) {
 	m, c := in.m, in.Config
 	s := m.Settings
 	env := map[string]string{}
 	standard := []*string{s.Port, s.Host, s.SessionType, s.SessionDir, s.RedisURL, s.Lifetime,
 		s.IdleTimeout, s.CleanupInterval, s.SecretKey, s.Production, s.TLSCert, s.TLSKey}
 	var order []string
-	for _, kv := range os.Environ() {
+	for _, kv := range inherit {
 		k, v, _ := strings.Cut(kv, "=")
 		if slices.ContainsFunc(standard, func(p *string) bool { return *p == k }) {
 			continue
@@ -278,8 +308,8 @@ func (in *Instance) Environ() ([]string, error) {
 			set(name, value, "")
 		}
 	}
-	opt(s.Port, strconv.Itoa(in.Port))
-	opt(s.Host, "127.0.0.1")
+	opt(s.Port, strconv.Itoa(data.Port))
+	opt(s.Host, data.Host)
 	for k, v := range m.ProfileEnv[c.Profile] {
 		kk := k
 		set(&kk, v, "profile")
@@ -313,7 +343,7 @@ func (in *Instance) Environ() ([]string, error) {
 		}
 	}
 	for k, v := range m.Env {
-		val, err := in.Expand(v)
+		val, err := Expand(v, data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: env.%s: %v", m.Position("env."+k), k, err)
 		}

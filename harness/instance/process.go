@@ -70,14 +70,12 @@ func portTaken(se *supervisor.StartError) bool {
 	return strings.Contains(tail, "address already in use") || strings.Contains(tail, "eaddrinuse")
 }
 
-func (r processRunner) start(ctx context.Context) error { return r.p.StartAgain(ctx) }
-func (r processRunner) restart(ctx context.Context) error {
-	return r.p.Restart(ctx)
-}
-func (r processRunner) crash(ctx context.Context) error { return r.p.KillAndStart(ctx) }
-func (r processRunner) stop(ctx context.Context) error  { return r.p.Stop(ctx) }
-func (r processRunner) kill(ctx context.Context) error  { return r.p.Kill(ctx) }
-func (r processRunner) running() bool                   { return r.p.Running() }
-func (r processRunner) logs() []string                  { return r.p.Logs() }
-func (r processRunner) logTail(n int) string            { return r.p.LogTail(n) }
-func (r processRunner) can(Op) bool                     { return true }
+func (r processRunner) Start(ctx context.Context) error   { return r.p.StartAgain(ctx) }
+func (r processRunner) Restart(ctx context.Context) error { return r.p.Restart(ctx) }
+func (r processRunner) Crash(ctx context.Context) error   { return r.p.KillAndStart(ctx) }
+func (r processRunner) Stop(ctx context.Context) error    { return r.p.Stop(ctx) }
+func (r processRunner) Kill(ctx context.Context) error    { return r.p.Kill(ctx) }
+func (r processRunner) Running() bool                     { return r.p.Running() }
+func (r processRunner) Logs() []string                    { return r.p.Logs() }
+func (r processRunner) LogTail(n int) string              { return r.p.LogTail(n) }
+func (r processRunner) Can(Op) bool                       { return true }

@@ -92,14 +92,20 @@ type Hooks struct {
 	Clear   string `yaml:"clear"`   // delete every session record
 }
 
-// Container is the container mode: testcontainers runs Image on a network
-// with the Redis container.
+// Container is the container mode: testcontainers runs Image on a Docker
+// network it shares with the Redis container; the harness reaches it
+// through a port published on 127.0.0.1. The spec's state directory is
+// mounted at the same path inside, so {{.SessionDir}} means the same
+// directory on both sides.
 type Container struct {
 	Image string `yaml:"image"`
-	Port  int    `yaml:"port"` // the port the app listens on inside (default 5000)
-	// SessionDir is the filesystem profile's session directory inside the
-	// container; the harness mounts a host directory there.
-	SessionDir string `yaml:"session_dir"`
+	// Port is the port the app listens on inside the container (default
+	// 5000); the harness sets settings.port to it and settings.host to
+	// 0.0.0.0.
+	Port int `yaml:"port"`
+	// Build runs once per run, in the manifest's directory, before the first
+	// start: it should build or refresh Image (no registry is needed).
+	Build Command `yaml:"build"`
 }
 
 // Settings are the env names of the standard settings. An empty name means

@@ -1,0 +1,357 @@
+// Package containertarget runs container-mode targets: an implementation's
+// image, started by testcontainers-go on a Docker network it shares with the
+// run's Redis container, reached by the harness through a port published on
+// 127.0.0.1 (never a container IP). Restart is docker stop + start (the
+// published port stays the same), a crash is docker kill + start, and the
+// spec's state directory is mounted at the same path inside the container,
+// so the harness inspects the session directory exactly as in process mode.
+//
+// Importing the package installs it as instance.ContainerRunner.
+package containertarget
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tcnetwork "github.com/testcontainers/testcontainers-go/network"
+	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/sessionconf/sessionconf/harness/instance"
+	"github.com/sessionconf/sessionconf/harness/redisprov"
+)
+
+func init() { instance.ContainerRunner = Launch }
+
+// componentTarget labels target containers (redisprov.Reap removes every
+// container of a run, whatever its component).
+const componentTarget = "target"
+
+// engine is this process's Docker connection and network.
+var engine struct {
+	once sync.Once
+	err  error
+	prov *testcontainers.DockerProvider
+	cli  client.APIClient
+	net  *testcontainers.DockerNetwork
+	mu   sync.Mutex
+	seq  int
+}
+
+func connect(ctx context.Context) error {
+	engine.once.Do(func() {
+		prov, err := testcontainers.NewDockerProvider()
+		if err != nil {
+			engine.err = fmt.Errorf("container mode needs a Docker engine: %w", err)
+			return
+		}
+		engine.prov, engine.cli = prov, prov.Client()
+		nw, err := tcnetwork.New(ctx, tcnetwork.WithLabels(labels()))
+		if err != nil {
+			engine.err = fmt.Errorf("create the Docker network of container targets: %w", err)
+			return
+		}
+		engine.net = nw
+	})
+	return engine.err
+}
+
+// Close removes this process's network; containers are removed by their
+// instances (and, whatever is left after an interrupt, by redisprov.Reap).
+func Close(ctx context.Context) {
+	if engine.net != nil {
+		engine.net.Remove(ctx)
+	}
+}
+
+// ReapNetworks removes the networks of run runID that are left (an
+// interrupted run); call it after redisprov.Reap has removed the
+// containers attached to them.
+func ReapNetworks(ctx context.Context, runID string) error {
+	prov, err := testcontainers.NewDockerProvider()
+	if err != nil {
+		return err
+	}
+	defer prov.Close()
+	cli := prov.Client()
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", redisprov.LabelRun+"="+runID)})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range nets.Items {
+		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func labels() map[string]string {
+	host, _ := os.Hostname()
+	return map[string]string{
+		redisprov.LabelRun:       runID(),
+		redisprov.LabelComponent: componentTarget,
+		redisprov.LabelPID:       strconv.Itoa(os.Getpid()),
+		redisprov.LabelHost:      host,
+	}
+}
+
+func runID() string {
+	if id := os.Getenv(redisprov.EnvRunID); id != "" {
+		return id
+	}
+	return "standalone-" + strconv.Itoa(os.Getpid())
+}
+
+// runner is one container target.
+type runner struct {
+	in      *instance.Instance
+	c       *testcontainers.DockerContainer
+	grace   time.Duration
+	logPath string
+}
+
+// Launch starts in's image and waits until it is ready.
+func Launch(ctx context.Context, in *instance.Instance) (instance.Runner, error) {
+	if err := connect(ctx); err != nil {
+		return nil, err
+	}
+	m := in.Manifest()
+	inside := m.Container.Port
+	redisURL, err := redisInNetwork(ctx, in.Config.RedisURL)
+	if err != nil {
+		return nil, err
+	}
+	in.Config.RedisURL = redisURL
+	env, err := in.ContainerEnviron(inside)
+	if err != nil {
+		return nil, err
+	}
+	envMap := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		envMap[k] = v
+	}
+	binds := []string{in.Config.StateDir + ":" + in.Config.StateDir}
+	if in.Config.Production {
+		dir := filepath.Dir(in.Config.TLSCert)
+		binds = append(binds, dir+":"+dir+":ro")
+	}
+	engine.mu.Lock()
+	engine.seq++
+	name := fmt.Sprintf("sessionconf-target-%s-%d-%d", runID(), os.Getpid(), engine.seq)
+	engine.mu.Unlock()
+
+	r := &runner{in: in, grace: in.Config.StopGrace, logPath: filepath.Join(in.Config.LogDir, in.Name+"-container.log")}
+	var lastErr error
+	for attempt := range 3 {
+		port, err := instance.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		in.Port = port
+		scheme := "http"
+		if in.Config.Production {
+			scheme = "https"
+		}
+		in.BaseURL = fmt.Sprintf("%s://127.0.0.1:%d", scheme, port)
+		containerPort := network.MustParsePort(strconv.Itoa(inside) + "/tcp")
+		binding := network.PortBinding{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(port)}
+		c, err := testcontainers.Run(ctx, m.Container.Image,
+			testcontainers.WithName(fmt.Sprintf("%s-%d", name, attempt)),
+			testcontainers.WithLabels(labels()),
+			testcontainers.WithEnv(envMap),
+			testcontainers.WithExposedPorts(containerPort.String()),
+			tcnetwork.WithNetwork(nil, engine.net),
+			testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+				hc.PortBindings = network.PortMap{containerPort: {binding}}
+				hc.Binds = append(hc.Binds, binds...)
+			}),
+			testcontainers.WithWaitStrategyAndDeadline(in.Config.StartTimeout, wait.ForNop(r.waitReady)),
+		)
+		r.c = c
+		if err == nil {
+			return r, nil
+		}
+		lastErr = err
+		r.saveLogs(context.WithoutCancel(ctx))
+		if c != nil {
+			c.Terminate(context.WithoutCancel(ctx))
+		}
+		if !strings.Contains(err.Error(), "address already in use") && !strings.Contains(err.Error(), "port is already allocated") {
+			break
+		}
+	}
+	return r, r.startError(lastErr)
+}
+
+// waitReady polls the ready route through the published port until it
+// answers below 500, failing early if the container exits.
+func (r *runner) waitReady(ctx context.Context, t wait.StrategyTarget) error {
+	client := &http.Client{Timeout: time.Second, Transport: insecure(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	u := r.in.URL(r.in.Manifest().Routes.Ready)
+	for {
+		resp, err := client.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 500 {
+				return nil
+			}
+		}
+		if st, err := t.State(ctx); err == nil && !st.Running {
+			return fmt.Errorf("the container exited (status %d) before %s answered", st.ExitCode, u)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not answer below 500 in time: %w", u, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (r *runner) startError(err error) error {
+	return &startError{name: r.in.Name, err: err, log: r.logPath, tail: r.LogTail(20)}
+}
+
+type startError struct {
+	name, log, tail string
+	err             error
+}
+
+func (e *startError) Error() string {
+	return fmt.Sprintf("container target %s did not start: %v; log %s ends with:\n%s", e.name, e.err, e.log, e.tail)
+}
+
+func (r *runner) Start(ctx context.Context) error {
+	if err := r.c.Start(ctx); err != nil {
+		r.saveLogs(ctx)
+		return r.startError(err)
+	}
+	return nil
+}
+
+func (r *runner) Stop(ctx context.Context) error {
+	grace := r.grace
+	err := r.c.Stop(ctx, &grace)
+	r.saveLogs(ctx)
+	return err
+}
+
+func (r *runner) Kill(ctx context.Context) error {
+	_, err := engine.cli.ContainerKill(ctx, r.c.GetContainerID(), client.ContainerKillOptions{Signal: "KILL"})
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, err := r.c.State(ctx); err != nil || !st.Running {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.saveLogs(ctx)
+	return nil
+}
+
+func (r *runner) Running() bool {
+	st, err := r.c.State(context.Background())
+	return err == nil && st.Running
+}
+
+func (r *runner) Can(instance.Op) bool { return true }
+
+// Close removes the container (end of spec).
+func (r *runner) Close(ctx context.Context) {
+	if r.c == nil {
+		return
+	}
+	r.saveLogs(ctx)
+	r.c.Terminate(ctx)
+}
+
+func (r *runner) Logs() []string {
+	r.saveLogs(context.Background())
+	return []string{r.logPath}
+}
+
+func (r *runner) LogTail(n int) string {
+	r.saveLogs(context.Background())
+	data, err := os.ReadFile(r.logPath)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// saveLogs copies the container's whole log (every start) into the log
+// file; removed containers keep the last copy.
+func (r *runner) saveLogs(ctx context.Context) {
+	if r.c == nil {
+		return
+	}
+	rc, err := r.c.Logs(ctx)
+	if err != nil {
+		return
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil || len(data) == 0 {
+		return
+	}
+	os.WriteFile(r.logPath, data, 0o644)
+}
+
+// redisInNetwork turns the run's Redis URL (a port published on
+// 127.0.0.1, what the harness uses) into one the target container can use:
+// the Redis container is attached to the targets' network under an alias.
+func redisInNetwork(ctx context.Context, raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	port := u.Port()
+	list, err := engine.cli.ContainerList(ctx, client.ContainerListOptions{Filters: make(client.Filters).Add("publish", port)})
+	if err != nil {
+		return "", err
+	}
+	if len(list.Items) == 0 {
+		return "", errors.New("container targets need the Redis of the run in a container (the local and external Redis providers cannot be reached from one); use the container provider")
+	}
+	alias := "redis-" + port
+	_, err = engine.cli.NetworkConnect(ctx, engine.net.ID, client.NetworkConnectOptions{
+		Container:      list.Items[0].ID,
+		EndpointConfig: &network.EndpointSettings{Aliases: []string{alias}},
+	})
+	if err != nil && !strings.Contains(err.Error(), "already exists") {
+		return "", fmt.Errorf("attach Redis to the targets' network: %w", err)
+	}
+	u.Host = alias + ":6379"
+	return u.String(), nil
+}
+
+func insecure() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	t.DisableKeepAlives = true
+	return t
+}
