@@ -15,6 +15,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/evidence"
@@ -47,6 +48,8 @@ type T struct {
 	instances []*instance.Instance
 	closed    bool
 	cookie    map[bool]string // session cookie name, by production mode
+
+	externalRedis *redis.Client
 }
 
 // outcome is how a spec body ended.
@@ -268,6 +271,9 @@ func (t *T) logTails(n int) string {
 // Store returns the spec's session store seen from outside, or nil in the
 // cookie profile.
 func (t *T) Store() inspect.Store {
+	if t.Target.External != nil {
+		return t.externalStore()
+	}
 	switch t.Profile {
 	case catalog.Filesystem:
 		dir, err := instance.Expand(t.Target.Store.Dir, map[string]any{"SessionDir": t.sessionDir(), "StateDir": t.stateDir, "ManifestDir": t.Target.Dir})
@@ -297,7 +303,15 @@ func (t *T) Records(label string) []inspect.Record {
 // manifest's clear hook for targets the harness cannot reach.
 func (t *T) ClearStore() {
 	if t.Target.External != nil {
-		t.Unsupported("external targets are cleared by hooks.clear, which this harness version does not run yet")
+		t.mu.Lock()
+		ins := t.instances
+		t.mu.Unlock()
+		if len(ins) == 0 {
+			t.Broken(errors.New("ClearStore before Launch"))
+		}
+		t.Journal.Event("clear the store (hooks.clear)")
+		t.Must(ins[0].RunHook(t.ctx, instance.OpClear), "run hooks.clear")
+		return
 	}
 	s := t.Store()
 	t.Journal.Event("clear the store (%s %s)", s.Kind(), s.Location())
@@ -346,4 +360,28 @@ func (t *T) HoldsBy(deadline time.Time, every time.Duration, cond func() bool) b
 			t.Broken(fmt.Errorf("interrupted while polling: %w", t.ctx.Err()))
 		}
 	}
+}
+
+// externalStore is the store of a target the harness did not start: only
+// where the manifest says explicitly (store.dir, store.redis_url).
+func (t *T) externalStore() inspect.Store {
+	switch {
+	case t.Profile == catalog.Filesystem && !strings.Contains(t.Target.Store.Dir, "{{"):
+		return inspect.Dir{Path: t.Target.Store.Dir}
+	case t.Profile == catalog.Redis && t.Target.Store.RedisURL != "":
+		opts, err := redis.ParseURL(t.Target.Store.RedisURL)
+		t.Must(err, "store.redis_url")
+		t.mu.Lock()
+		if t.externalRedis == nil {
+			t.externalRedis = redis.NewClient(opts)
+			ginkgo.DeferCleanup(t.externalRedis.Close)
+		}
+		c := t.externalRedis
+		t.mu.Unlock()
+		return inspect.Redis{Client: c, DB: opts.DB, Prefix: t.Target.Store.RedisPrefix}
+	case t.Profile == catalog.Cookie:
+		return nil
+	}
+	t.Unsupported("the manifest does not say where this external target keeps its sessions (store.dir for the filesystem profile, store.redis_url for redis)")
+	return nil
 }

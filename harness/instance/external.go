@@ -40,7 +40,7 @@ func (in *Instance) launchExternal(ctx context.Context) error {
 
 func (r *externalRunner) hooks() map[Op]string {
 	h := r.in.m.External.Hooks
-	return map[Op]string{OpRestart: h.Restart, OpKill: h.Kill, OpStop: h.Stop, OpStart: h.Start}
+	return map[Op]string{OpRestart: h.Restart, OpKill: h.Kill, OpStop: h.Stop, OpStart: h.Start, OpClear: h.Clear}
 }
 
 func (r *externalRunner) Can(op Op) bool { return r.hooks()[op] != "" }
@@ -144,4 +144,17 @@ func (r *externalRunner) waitReady(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// RunHook runs the manifest's hook op (OpClear) on an external target.
+func (in *Instance) RunHook(ctx context.Context, op Op) error {
+	r, ok := in.run.(*externalRunner)
+	if !ok {
+		return fmt.Errorf("instance: hooks exist only for external targets")
+	}
+	cmd := r.hooks()[op]
+	if cmd == "" {
+		return &ErrUnsupported{Why: fmt.Sprintf("the manifest has no hooks.%s", op)}
+	}
+	return r.hook(ctx, string(op), cmd)
 }

@@ -96,6 +96,7 @@ const (
 	OpKill    Op = "kill"
 	OpStop    Op = "stop"
 	OpStart   Op = "start"
+	OpClear   Op = "clear" // external targets: delete every session record
 )
 
 // Launch starts an instance of m and waits until it is ready.

@@ -172,6 +172,9 @@ type StoreSpec struct {
 	Dir string `yaml:"dir"`
 	// RedisPrefix is the documented prefix of session keys.
 	RedisPrefix string `yaml:"redis_prefix"`
+	// RedisURL is where the harness can read an external target's Redis
+	// (external mode only; process and container targets use the run's).
+	RedisURL string `yaml:"redis_url"`
 }
 
 // Features are the optional capabilities the target declares.
