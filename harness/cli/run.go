@@ -170,7 +170,15 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 		os.RemoveAll(j.dir)
 		os.MkdirAll(j.dir, 0o755)
 	}
-	sem := make(chan struct{}, max(1, o.jobs))
+	parallel := max(1, o.jobs)
+	for _, j := range jobs {
+		if j.m.External != nil {
+			// One stack the harness cannot multiply: its specs share it, so
+			// they run one at a time.
+			parallel = 1
+		}
+	}
+	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for _, j := range jobs {
 		wg.Add(1)
@@ -326,7 +334,11 @@ func runJob(ctx context.Context, root, bin, runID string, o runOptions, j *job) 
 		return
 	}
 	defer log.Close()
-	args := []string{"tool", "ginkgo", "-p", "--procs=" + strconv.Itoa(o.procs), "--no-color", "--fail-on-empty", "--poll-progress-after=60s"}
+	procs := o.procs
+	if j.m.External != nil {
+		procs = 1
+	}
+	args := []string{"tool", "ginkgo", "-p", "--procs=" + strconv.Itoa(procs), "--randomize-all", "--no-color", "--fail-on-empty", "--poll-progress-after=60s"}
 	if o.labelFilter != "" {
 		args = append(args, "--label-filter="+o.labelFilter)
 	}
