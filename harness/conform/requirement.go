@@ -1,6 +1,7 @@
 package conform
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -71,6 +72,11 @@ func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.P
 	res.Duration = time.Since(start).Seconds()
 	failures := t.Failures()
 
+	if o.infra == nil && ctx.Err() != nil {
+		// Interrupted or timed out: failures after that point say nothing
+		// about the target.
+		o.infra = fmt.Errorf("the spec was interrupted (%v) before it finished", context.Cause(ctx))
+	}
 	switch {
 	case o.infra != nil:
 		res.Messages = []string{o.infra.Error()}
