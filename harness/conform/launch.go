@@ -35,6 +35,11 @@ func Production() LaunchOption {
 	}
 }
 
+// TLSCert is the path of the run's self-signed certificate that
+// production-mode targets serve ("" when the target declares no
+// production mode); clients such as the browser are told to trust it.
+func (t *T) TLSCert() string { return current.data.TLSCert }
+
 // AsProfile starts the target in another profile than the run's, on the
 // same state (PROFILE-1 switches a server from files to cookies).
 func AsProfile(p catalog.Profile) LaunchOption { return func(c *instance.Config) { c.Profile = p } }

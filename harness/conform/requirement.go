@@ -66,6 +66,7 @@ func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.P
 	t := newT(ctx, req, p)
 	ginkgo.DeferCleanup(t.cleanup)
 	o := t.runBody(body)
+	o = t.runDeferred(o)
 	t.closeInstances()
 	t.attachLogs()
 	res.Evidence = t.saveEvidence()

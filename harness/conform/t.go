@@ -50,6 +50,9 @@ type T struct {
 	cookie    map[bool]string // session cookie name, by production mode
 
 	externalRedis *redis.Client
+
+	deferred []func()
+	stopped  *outcome // how the body ended, once it has
 }
 
 // outcome is how a spec body ended.
@@ -207,6 +210,55 @@ func (t *T) runBody(body func(*T)) (o outcome) {
 	t.setup()
 	body(t)
 	return outcome{}
+}
+
+// Defer registers fn to run when the spec body has ended, however it
+// ended (also after Fatalf, Broken or a timeout), while the spec's
+// instances still run and before its evidence is saved: helpers that hold
+// state outside the target (a browser page) take their screenshots and
+// attach them there. Functions run last-registered first; failures they
+// record count, and a Broken inside one makes the spec an error if the
+// body did not already stop.
+func (t *T) Defer(fn func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.deferred = append(t.deferred, fn)
+}
+
+// Failed reports whether the spec has failed so far: a failed expectation,
+// or (in a Defer function) a body that stopped with status error.
+func (t *T) Failed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.failures) > 0 || (t.stopped != nil && t.stopped.infra != nil)
+}
+
+// runDeferred runs the Defer functions after the body ended with o.
+func (t *T) runDeferred(o outcome) outcome {
+	t.mu.Lock()
+	t.stopped = &o
+	fns := t.deferred
+	t.deferred = nil
+	t.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		var d outcome
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					if a, ok := r.(abort); ok {
+						d = a.o
+						return
+					}
+					d = outcome{infra: fmt.Errorf("a deferred step panicked: %v\n%s", r, debug.Stack())}
+				}
+			}()
+			fns[i]()
+		}()
+		if o.infra == nil && o.unsupported == "" && d.infra != nil {
+			o.infra = d.infra
+		}
+	}
+	return o
 }
 
 // closeInstances stops every instance the spec started; idempotent.

@@ -20,6 +20,7 @@ type Timeouts struct {
 	Poll      time.Duration // polling interval of Eventually
 	Outage    time.Duration // the bound on answers during a Redis outage (ROBUST-2)
 	Recovery  time.Duration // Redis back until logins work again (ROBUST-3)
+	Browser   time.Duration // one browser operation: a launch, a navigation, an element wait
 	Spec      time.Duration // a whole spec
 }
 
@@ -32,6 +33,7 @@ var DefaultTimeouts = Timeouts{
 	Poll:      100 * time.Millisecond,
 	Outage:    5 * time.Second,
 	Recovery:  10 * time.Second,
+	Browser:   20 * time.Second,
 	Spec:      3 * time.Minute,
 }
 
@@ -50,6 +52,7 @@ var (
 		{name: "poll", p: func(t *Timeouts) *time.Duration { return &t.Poll }},
 		{name: "outage", p: func(t *Timeouts) *time.Duration { return &t.Outage }},
 		{name: "recovery", p: func(t *Timeouts) *time.Duration { return &t.Recovery }},
+		{name: "browser", p: func(t *Timeouts) *time.Duration { return &t.Browser }},
 		{name: "spec", p: func(t *Timeouts) *time.Duration { return &t.Spec }},
 	}
 	timeoutScale = flag.Float64("sessionconf.timeout-scale", envFloat("SESSIONCONF_TIMEOUT_SCALE", 1), "multiply every timeout (slow machines)")
