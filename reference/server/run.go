@@ -33,6 +33,7 @@ type Options struct {
 	WrapStore    func(store.Store) store.Store
 	Tokens       session.TokenSource
 	Key          session.KeyFunc
+	AcceptToken  func(token string) bool // which presented tokens reach the store (default session.WellFormed)
 	Rotation     session.Rotation
 	Policy       func(session.Lifetime) session.Policy
 	Cookie       func(*session.CookieSpec)
@@ -186,6 +187,9 @@ func openBackend(s config.Settings, opts Options, stdout io.Writer, log *slog.Lo
 	}
 	if opts.Key != nil {
 		backend.Key = opts.Key
+	}
+	if opts.AcceptToken != nil {
+		backend.Accept = opts.AcceptToken
 	}
 	janitor, _ := st.(store.Sweeper)
 	return backend, janitor, nil
