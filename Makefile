@@ -49,6 +49,19 @@ unit:
 	.ci/deps redis
 	$(GO) test -race -count=1 ./reference/... ./harness/...
 
+## fuzz: each fuzz target of the reference for FUZZTIME (make unit runs
+##   their seed corpora as plain tests)
+FUZZTIME ?= 5s
+FUZZ_TARGETS := ./reference/session:FuzzSealedCookie \
+                ./reference/session:FuzzServerToken \
+                ./reference/session:FuzzDecodeRecord
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
+	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
 ## test: everything CI runs
 test: unit check-spec conformance
 
