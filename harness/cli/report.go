@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/sessionconf/sessionconf/harness/report"
+	"github.com/sessionconf/sessionconf/harness/results"
+)
+
+func init() {
+	afterRunHooks = append(afterRunHooks, writeHTMLReport)
+}
+
+// writeHTMLReport renders report.html beside the merged results.json. A
+// report that cannot be written is said, but does not change the verdict.
+func writeHTMLReport(reports string, run *results.Run, _, stderr io.Writer) {
+	if _, err := report.Write(reports, run, report.Options{}); err != nil {
+		fmt.Fprintln(stderr, "sessionconf: writing the HTML report:", err)
+	}
+}
+
+// rebaseEvidence makes the evidence paths of a suite run's results, which
+// are relative to the suite run's directory (<reports>/<profile>/<suite>),
+// relative to the top report directory, where the merged results.json and
+// report.html live.
+func rebaseEvidence(r *results.Run, reports, dir string) {
+	rel, err := filepath.Rel(reports, dir)
+	if err != nil || rel == "." {
+		return
+	}
+	for i := range r.Results {
+		for k, e := range r.Results[i].Evidence {
+			if e.Path != "" && !filepath.IsAbs(e.Path) {
+				r.Results[i].Evidence[k].Path = filepath.ToSlash(filepath.Join(rel, e.Path))
+			}
+		}
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
