@@ -78,12 +78,20 @@ var settings = []setting{
 // Load reads settings from args (without the program name) and getenv.
 func Load(args []string, getenv func(string) string, usageOut io.Writer) (Settings, error) {
 	fs := flag.NewFlagSet("refserver", flag.ContinueOnError)
-	fs.SetOutput(usageOut)
+	// The flag package would print its error and the whole usage for a
+	// mistyped flag; the caller prints the error as one line instead, and
+	// the usage goes out only when asked for (-h).
+	fs.SetOutput(io.Discard)
 	vals := make(map[string]*string, len(settings))
 	for _, s := range settings {
 		vals[s.env] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(usageOut, "Usage: refserver [flags]\n\nSettings come from the environment; a flag overrides its variable.")
+			fs.SetOutput(usageOut)
+			fs.PrintDefaults()
+		}
 		return Settings{}, err
 	}
 	if fs.NArg() > 0 {
@@ -123,7 +131,7 @@ func parse(get func(string) string) (Settings, error) {
 	if s.Lifetime, err = parseDuration("PERMANENT_SESSION_LIFETIME", get("PERMANENT_SESSION_LIFETIME")); err != nil {
 		return s, err
 	}
-	if s.Lifetime <= 0 || s.Lifetime > MaxLifetime {
+	if s.Lifetime < time.Second || s.Lifetime > MaxLifetime {
 		return s, fmt.Errorf("PERMANENT_SESSION_LIFETIME: %v is outside 1s..400 days (browsers cap cookies at 400 days)", s.Lifetime)
 	}
 	if s.IdleTimeout, err = parseDuration("SESSION_IDLE_TIMEOUT", get("SESSION_IDLE_TIMEOUT")); err != nil {
