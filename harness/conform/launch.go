@@ -2,12 +2,15 @@ package conform
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/onsi/ginkgo/v2"
 	"time"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/evidence"
 	"github.com/sessionconf/sessionconf/harness/instance"
+	"github.com/sessionconf/sessionconf/harness/proxy"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/visitor"
 )
@@ -183,4 +186,24 @@ func (t *T) TryLaunch(opts ...LaunchOption) (*instance.Instance, error) {
 		in = t.Launch(opts...)
 	}()
 	return in, err
+}
+
+// LoadBalancer starts a round-robin proxy in front of instances (every
+// request goes to the next one; a restarting instance is skipped) and
+// stops it at the end of the spec.
+func (t *T) LoadBalancer(ins ...*instance.Instance) *proxy.RoundRobin {
+	var urls []string
+	for _, in := range ins {
+		urls = append(urls, in.BaseURL)
+	}
+	lb, err := proxy.New(urls...)
+	t.Must(err, "start the load balancer")
+	ginkgo.DeferCleanup(lb.Close)
+	t.Journal.Event("round-robin load balancer at %s in front of %v", lb.URL, urls)
+	return lb
+}
+
+// VisitorAt returns a new user agent talking to base (a load balancer).
+func (t *T) VisitorAt(base, name string) *visitor.Visitor {
+	return visitor.New(name, base, t.Journal, t.Timeouts.Request)
 }

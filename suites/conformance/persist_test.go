@@ -3,6 +3,8 @@ package conformance_test
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -15,6 +17,13 @@ import (
 // crashRounds is how many login-then-SIGKILL rounds PERSIST-2 runs: each
 // round kills the server right after the login response.
 const crashRounds = 10
+
+// PERSIST-4's scale-out: requests alternated by a load balancer, and
+// users browsing through a rolling restart.
+const (
+	balancedRequests = 10
+	rollingUsers     = 4
+)
 
 // evictionLogins and evictionVisits are PERSIST-6's load: more logins than
 // Flask-Session's default file threshold (500), and anonymous visits.
@@ -82,9 +91,61 @@ var _ = Describe("Persistence", func() {
 		john := t.Visitor(a, "john")
 		t.Login(john, t.Account(0))
 		t.RequireAuthenticated(john, t.Account(0), "on instance a, where the login happened")
-
 		onB := t.Switch(john, b)
 		t.ExpectAuthenticated(onB, t.Account(0), "on instance b")
+
+		// Behind a round-robin load balancer every request lands on the
+		// other instance than the one before.
+		lb := t.LoadBalancer(a, b)
+		jane := t.VisitorAt(lb.URL, "jane@lb")
+		t.Login(jane, t.Account(1))
+		for i := range balancedRequests {
+			t.ExpectAuthenticated(jane, t.Account(1), fmt.Sprintf("request %d through the load balancer", i+1))
+		}
+
+		// A rolling restart under continuous requests loses no session.
+		users := make([]*visitor.Visitor, rollingUsers)
+		for i := range users {
+			users[i] = t.BulkVisitor(a, fmt.Sprintf("rolling%d", i)).Rebase(fmt.Sprintf("rolling%d@lb", i), lb.URL)
+			t.Login(users[i], t.Account(i%2))
+		}
+		var served, lost atomic.Int64
+		var example atomic.Value
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for i, u := range users {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					r, err := u.Get(t.Context(), t.Target.Routes.Dashboard)
+					served.Add(1)
+					if err != nil || t.StateOf(r, t.Account(i%2)) != Authenticated {
+						lost.Add(1)
+						if err != nil {
+							example.Store(err.Error())
+						} else {
+							example.Store(describeShort(r))
+						}
+					}
+				}
+			}()
+		}
+		t.Restart(a)
+		t.Restart(b)
+		close(stop)
+		wg.Wait()
+		t.Journal.Event("rolling restart: %d requests through the load balancer, %d not served as their session (backends: %v)", served.Load(), lost.Load(), lb.Served())
+		t.Check(lost.Load() == 0, "during a rolling restart of both instances, %d of %d requests were not served as the logged-in user (e.g. %v)", lost.Load(), served.Load(), example.Load())
+		for i, u := range users {
+			t.ExpectAuthenticated(u, t.Account(i%2), "after the rolling restart")
+		}
+
 		t.Stop(a)
 		t.ExpectAuthenticated(onB, t.Account(0), "on instance b after a was stopped")
 	})

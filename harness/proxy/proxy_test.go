@@ -1,0 +1,56 @@
+package proxy
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func backend(name string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Backend", name)
+		w.Write([]byte(name + ":" + r.Header.Get("Cookie") + ":" + string(body)))
+	}))
+}
+
+func TestAlternatesAndSkipsADownBackend(t *testing.T) {
+	a, b := backend("a"), backend("b")
+	defer a.Close()
+	p, err := New(a.URL, b.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var got []string
+	for range 4 {
+		req, _ := http.NewRequest("POST", p.URL+"/x", strings.NewReader("form"))
+		req.Header.Set("Cookie", "session=1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got = append(got, string(body))
+	}
+	if strings.Join(got, " ") != "a:session=1:form b:session=1:form a:session=1:form b:session=1:form" {
+		t.Errorf("round robin with headers and body: %v", got)
+	}
+	b.Close() // "restarting"
+	for range 3 {
+		resp, err := http.Get(p.URL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("X-Backend") != "a" {
+			t.Errorf("with b down every request must reach a, got %q (%d)", resp.Header.Get("X-Backend"), resp.StatusCode)
+		}
+	}
+	if s := p.Served(); s[strings.TrimPrefix(a.URL, "http://")] != 5 {
+		t.Errorf("served: %v", s)
+	}
+}
