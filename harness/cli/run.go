@@ -154,7 +154,8 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "sessionconf: %s, %s profile, %s suite (%s)\n", j.m.Name, j.profile, j.suite.name, j.m.Path)
 	}
-	binaries, err := buildSuites(ctx, root, chosen, stderr)
+	binDir, binaries, err := buildSuites(ctx, root, chosen, stderr)
+	defer os.RemoveAll(binDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 		return exitFail
@@ -281,24 +282,29 @@ func names(ss []suite) []string {
 	return n
 }
 
-// buildSuites compiles each suite once into bin/suites (go test -c is
-// incremental, so a warm rebuild costs a second or two).
-func buildSuites(ctx context.Context, root string, ss []suite, stderr io.Writer) (map[string]string, error) {
+// buildSuites compiles each suite once for this run (go test -c uses the
+// build cache, so a warm build costs a second or two) into a directory of
+// its own under bin/, so that concurrent runs never overwrite each other's
+// binaries; the caller removes it.
+func buildSuites(ctx context.Context, root string, ss []suite, stderr io.Writer) (string, map[string]string, error) {
 	out := map[string]string{}
-	dir := filepath.Join(root, "bin", "suites")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		return "", nil, err
+	}
+	dir, err := os.MkdirTemp(filepath.Join(root, "bin"), "suites-")
+	if err != nil {
+		return "", nil, err
 	}
 	for _, s := range ss {
 		bin := filepath.Join(dir, s.name+".test")
 		cmd := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, "./"+s.pkg)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
 		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("building the %s suite: %v", s.name, err)
+			return dir, nil, fmt.Errorf("building the %s suite: %v", s.name, err)
 		}
 		out[s.name] = bin
 	}
-	return out, nil
+	return dir, out, nil
 }
 
 // buildTarget runs the manifest's build once for the whole run.

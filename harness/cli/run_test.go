@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sessionconf/sessionconf/harness/results"
+)
+
+// These tests run the real HTTP suite (one or two specs each) against the
+// reference, to check the run's verdict rules end to end.
+
+func reference(t *testing.T, profile string) string {
+	p, err := filepath.Abs("../../fixtures/targets/reference-" + profile + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func sessionconf(t *testing.T, args ...string) (int, string, *results.Run) {
+	t.Helper()
+	reports := t.TempDir()
+	var out bytes.Buffer
+	code := Main(append(args, "-reports", reports, "-suites", "http", "-procs", "2"), &out, &out)
+	run, _ := results.ReadJSON(filepath.Join(reports, "results.json"))
+	return code, out.String(), run
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func statusOf(run *results.Run, id string) results.Status {
+	for _, r := range run.Results {
+		if r.Requirement == id {
+			return r.Status
+		}
+	}
+	return ""
+}
+
+func TestRunPassesTheReference(t *testing.T) {
+	code, out, run := sessionconf(t, "run", "-target", reference(t, "filesystem"), "-label-filter", "PERSIST-1 || TOKEN-12")
+	if code != exitOK || run == nil || statusOf(run, "PERSIST-1") != results.Pass || statusOf(run, "TOKEN-12") != results.Pass {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	if !strings.Contains(out, "2 passed, 0 failed") || !run.Filtered {
+		t.Errorf("want the verdict line and a filtered run:\n%s", out)
+	}
+}
+
+func TestAStaleKnownFailingEntryFailsTheRun(t *testing.T) {
+	list := writeFile(t, "known", "PERSIST-1  # wrongly listed: the reference keeps it\n")
+	code, out, run := sessionconf(t, "run", "-target", reference(t, "filesystem"), "-label-filter", "PERSIST-1", "-known-failing", list)
+	if code != exitFail || run == nil || statusOf(run, "PERSIST-1") != results.XPass {
+		t.Fatalf("want exit 1 with PERSIST-1 xpass, got exit %d:\n%s", code, out)
+	}
+}
+
+func TestAnEntryNamingNoRequirementIsRefused(t *testing.T) {
+	list := writeFile(t, "known", "PERSIST-99  # renamed long ago\n")
+	code, out, _ := sessionconf(t, "run", "-target", reference(t, "filesystem"), "-known-failing", list)
+	if code != exitUsage || !strings.Contains(out, `"PERSIST-99" names no requirement`) {
+		t.Fatalf("want exit 2 naming the entry, got %d:\n%s", code, out)
+	}
+}
+
+func TestRunningNothingFails(t *testing.T) {
+	code, out, _ := sessionconf(t, "run", "-target", reference(t, "filesystem"), "-label-filter", "NO-SUCH-LABEL")
+	if code != exitFail {
+		t.Fatalf("a run that executes nothing must fail, got exit %d:\n%s", code, out)
+	}
+}
+
+func TestABadManifestFailsBeforeAnySpec(t *testing.T) {
+	m := writeFile(t, "bad.yaml", "name: x\nprocess:\n  command: [x]\nroutes:\n  login: /l\n  logn: /oops\n")
+	code, out, run := sessionconf(t, "run", "-target", m)
+	if code != exitUsage || !strings.Contains(out, "bad.yaml:6:3: routes.logn: unknown field") || run != nil {
+		t.Fatalf("want exit 2 with file:line:col and the field path, got %d:\n%s", code, out)
+	}
+}
+
+func TestATargetThatDiesAtStartIsAnErrorWithItsLog(t *testing.T) {
+	m := writeFile(t, "dies.yaml", "name: dies\nprocess:\n  command: [/bin/sh, -c, 'echo cannot open the session store >&2; exit 3']\n")
+	code, out, run := sessionconf(t, "run", "-target", m, "-label-filter", "PERSIST-1")
+	if code != exitFail || run == nil {
+		t.Fatalf("want exit 1 and results, got %d:\n%s", code, out)
+	}
+	for _, r := range run.Results {
+		if r.Requirement != "PERSIST-1" {
+			continue
+		}
+		if r.Status != results.Error || !strings.Contains(strings.Join(r.Messages, " "), "cannot open the session store") {
+			t.Errorf("PERSIST-1: %s %v; want error with the target's log tail", r.Status, r.Messages)
+		}
+	}
+}
