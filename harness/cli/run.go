@@ -397,7 +397,7 @@ func errorRun(m *target.Manifest, j *job, cause error) *results.Run {
 // reap removes whatever the run's containers left behind (an interrupted
 // suite run may not have stopped its Redis).
 func reap(runID string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	redisprov.Reap(ctx, runID)
 	containertarget.ReapNetworks(ctx, runID)

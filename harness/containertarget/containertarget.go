@@ -276,13 +276,20 @@ func (r *runner) Running() bool {
 
 func (r *runner) Can(instance.Op) bool { return true }
 
+// closeTimeout bounds removing a container at the end of a spec; it has
+// its own budget because a loaded Docker engine is slow, and a container
+// left behind is worse than a late spec end.
+const closeTimeout = time.Minute
+
 // Close removes the container (end of spec).
 func (r *runner) Close(ctx context.Context) {
 	if r.c == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
 	r.saveLogs(ctx)
-	r.c.Terminate(ctx)
+	r.c.Terminate(ctx, testcontainers.StopTimeout(r.grace))
 }
 
 func (r *runner) Logs() []string {

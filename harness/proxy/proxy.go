@@ -18,7 +18,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
+
+// BackendTimeout is how long the proxy waits for a backend's response
+// headers before it tries the next backend (idempotent requests only).
+var BackendTimeout = 3 * time.Second
 
 // RoundRobin proxies to its backends in turn.
 type RoundRobin struct {
@@ -48,6 +53,10 @@ func New(backends ...string) (*RoundRobin, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DisableKeepAlives = true // a restarted backend must not get requests on a dead connection
+	// A backend that accepted the connection but hangs (a container being
+	// stopped behind docker-proxy) is given up like nginx's
+	// proxy_read_timeout, and an idempotent request moves on.
+	tr.ResponseHeaderTimeout = BackendTimeout
 	p.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	p.URL = p.srv.URL
