@@ -62,6 +62,13 @@ fuzz:
 	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	done
 
+## bench: wrk on loopback against the reference, file and Redis stores:
+##   req/s, p50, p99 of the dashboard and the login; BENCHFLAGS='-duration 5s'
+BENCHFLAGS ?=
+bench: build
+	.ci/deps bench redis
+	$(GO) run ./reference/cmd/refbench -bin $(BIN)/refserver $(BENCHFLAGS)
+
 ## test: everything CI runs
 test: unit check-spec conformance
 
