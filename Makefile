@@ -54,7 +54,8 @@ unit:
 FUZZTIME ?= 5s
 FUZZ_TARGETS := ./reference/session:FuzzSealedCookie \
                 ./reference/session:FuzzServerToken \
-                ./reference/session:FuzzDecodeRecord
+                ./reference/session:FuzzDecodeRecord \
+                ./reference/store:FuzzDecodeEnvelope
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; \
