@@ -72,18 +72,32 @@ type CellPart struct {
 	Tip    string
 }
 
-// ran reports whether any suite ran the requirement (skipped is a filter's
+// verdicts are a cell's statuses by suite, without skipped ones (a filter's
 // doing, not a verdict, so it never makes implementations differ).
-func (c CompareCell) ran() bool {
-	return slices.ContainsFunc(c.Parts, func(p CellPart) bool { return p.Status != results.Skipped })
+func (c CompareCell) verdicts(rs []results.Result) map[string]results.Status {
+	v := map[string]results.Status{}
+	for _, r := range rs {
+		if r.Status != results.Skipped {
+			v[r.Suite] = r.Status
+		}
+	}
+	return v
 }
 
-func (c CompareCell) key() string {
-	var s []string
-	for _, p := range c.Parts {
-		s = append(s, p.Suite+":"+string(p.Status))
+// disagree reports whether two implementations gave different statuses in
+// a suite both ran (one running the browser suite and the other not is no
+// disagreement).
+func disagree(impls []map[string]results.Status) bool {
+	for i := range impls {
+		for j := i + 1; j < len(impls); j++ {
+			for suite, s := range impls[i] {
+				if t, ok := impls[j][suite]; ok && t != s {
+					return true
+				}
+			}
+		}
 	}
-	return strings.Join(s, " ")
+	return false
 }
 
 // Compare builds the matrix.
@@ -124,7 +138,7 @@ func Compare(in []Input) *Comparison {
 			row.Level, row.Title = string(req.Level), req.Title
 		}
 		var sts []string
-		byProfile := map[string][]string{} // profile -> cell keys of the implementations that ran it
+		byProfile := map[string][]map[string]results.Status{} // profile -> per implementation, suite -> status
 		for _, im := range c.Impls {
 			for _, p := range im.Profiles {
 				cell := CompareCell{Impl: im.Label, Profile: p}
@@ -151,16 +165,12 @@ func Compare(in []Input) *Comparison {
 						sts = append(sts, string(r.Status))
 					}
 				}
-				if cell.ran() {
-					byProfile[p] = append(byProfile[p], cell.key())
-				}
+				byProfile[p] = append(byProfile[p], cell.verdicts(rs))
 				row.Cells = append(row.Cells, cell)
 			}
 		}
-		for _, keys := range byProfile {
-			if len(keys) > 1 && slices.ContainsFunc(keys, func(k string) bool { return k != keys[0] }) {
-				row.Differs = true
-			}
+		for _, impls := range byProfile {
+			row.Differs = row.Differs || disagree(impls)
 		}
 		row.Statuses = strings.Join(sts, " ")
 		c.Rows = append(c.Rows, row)

@@ -63,11 +63,11 @@ func TestCompareMatrix(t *testing.T) {
 	if got := strings.Join(ids, " "); got != "PERSIST-1 LIFE-7 TOKEN-10 NEW-1" {
 		t.Errorf("rows %q", got)
 	}
-	// PERSIST-1: flask's browser suite fails in filesystem, which the
-	// reference passes: they differ.
+	// PERSIST-1: only flask ran the browser suite (and failed it); the http
+	// suite agrees everywhere: no difference.
 	// LIFE-7: pass vs xfail in redis: differ. TOKEN-10: pass vs xfail.
 	// NEW-1: only php knows it: nothing to differ with.
-	want := map[string]bool{"PERSIST-1": true, "LIFE-7": true, "TOKEN-10": true, "NEW-1": false}
+	want := map[string]bool{"PERSIST-1": false, "LIFE-7": true, "TOKEN-10": true, "NEW-1": false}
 	for id, w := range want {
 		if differs[id] != w {
 			t.Errorf("%s differs = %v, want %v", id, differs[id], w)
@@ -130,7 +130,7 @@ func TestCompareMarkdownOnlyDifferences(t *testing.T) {
 	if err := Compare(compareFixture()).Markdown(&b, true); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(b.String(), "**NEW-1**") || !strings.Contains(b.String(), "**LIFE-7** ≠") {
+	if strings.Contains(b.String(), "**NEW-1**") || strings.Contains(b.String(), "**PERSIST-1**") || !strings.Contains(b.String(), "**LIFE-7** ≠") {
 		t.Errorf("-only-differences kept the wrong rows:\n%s", b.String())
 	}
 }
@@ -166,7 +166,27 @@ func TestCompareHTML(t *testing.T) {
 			differing++
 		}
 	})
-	if differing != 3 {
-		t.Errorf("%d rows marked differing, want 3", differing)
+	if differing != 2 {
+		t.Errorf("%d rows marked differing, want 2", differing)
+	}
+}
+
+func TestDisagreeComparesSharedSuitesOnly(t *testing.T) {
+	http := map[string]results.Status{"http": results.Pass}
+	both := map[string]results.Status{"http": results.Pass, "browser": results.Fail}
+	bothPass := map[string]results.Status{"http": results.Pass, "browser": results.Pass}
+	for _, c := range []struct {
+		impls []map[string]results.Status
+		want  bool
+	}{
+		{[]map[string]results.Status{http, both}, false},    // only one ran the browser suite
+		{[]map[string]results.Status{both, bothPass}, true}, // both did, and disagree
+		{[]map[string]results.Status{http, {}}, false},      // the other skipped everything
+		{[]map[string]results.Status{http, http, both}, false},
+		{[]map[string]results.Status{{"http": results.XFail}, http}, true},
+	} {
+		if got := disagree(c.impls); got != c.want {
+			t.Errorf("disagree(%v) = %v, want %v", c.impls, got, c.want)
+		}
 	}
 }
