@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -83,9 +82,7 @@ func (d Dir) Corrupt(_ context.Context, key string, how Corruption) error {
 func corruptBytes(p string, how Corruption) ([]byte, error) {
 	switch how {
 	case Garbage:
-		b := make([]byte, 64)
-		rand.Read(b)
-		return b, nil
+		return GarbageRecord(), nil
 	case Truncated:
 		data, err := os.ReadFile(p)
 		if err != nil {

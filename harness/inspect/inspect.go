@@ -5,6 +5,7 @@ package inspect
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -26,13 +27,26 @@ type Record struct {
 type Corruption string
 
 const (
-	Garbage   Corruption = "garbage"   // random bytes
+	Garbage   Corruption = "garbage"   // 64 random-looking bytes, the same in every run
 	Truncated Corruption = "truncated" // the first 2 bytes only
 	Empty     Corruption = "empty"     // zero bytes
 )
 
 // Corruptions lists every kind.
 var Corruptions = []Corruption{Garbage, Truncated, Empty}
+
+// garbageRecord is what Garbage writes. It is fixed, not drawn per run, so
+// a verdict is reproducible: a parser that chokes on a few random inputs in
+// a hundred (Python's unpickler raising ValueError rather than
+// UnpicklingError, say) would otherwise pass or fail by the draw.
+var garbageRecord = func() []byte {
+	a := sha256.Sum256([]byte("sessionconf: garbage record, part 1"))
+	b := sha256.Sum256([]byte("sessionconf: garbage record, part 2"))
+	return append(a[:], b[:]...)
+}()
+
+// GarbageRecord returns the bytes Garbage writes.
+func GarbageRecord() []byte { return append([]byte(nil), garbageRecord...) }
 
 // Store is a session store seen from outside.
 type Store interface {

@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 
@@ -74,8 +73,7 @@ func (r Redis) Corrupt(ctx context.Context, key string, how Corruption) error {
 	var val []byte
 	switch how {
 	case Garbage:
-		val = make([]byte, 64)
-		rand.Read(val)
+		val = GarbageRecord()
 	case Truncated:
 		old, err := r.Client.Get(ctx, key).Bytes()
 		if err != nil {
