@@ -18,12 +18,14 @@ import (
 const DefaultKeyPrefix = "session:"
 
 // Timeouts bound every Redis call, so that an outage turns into a 503 within
-// a second instead of a hung request. A URL may override them with
-// go-redis's own query parameters (dial_timeout=2s, ...).
+// a second instead of a hung request, while a Redis that is merely slow (a
+// loaded host: 400 ms was seen to turn healthy logins into 503s) still
+// answers. A URL may override them with go-redis's own query parameters
+// (dial_timeout=2s, ...).
 const (
 	redisDialTimeout = 500 * time.Millisecond
-	redisIOTimeout   = 400 * time.Millisecond
-	redisPoolTimeout = 500 * time.Millisecond
+	redisIOTimeout   = 800 * time.Millisecond
+	redisPoolTimeout = 800 * time.Millisecond
 )
 
 // Redis is a Store in Redis. Every key gets a TTL equal to the time left to
