@@ -41,6 +41,8 @@ type ServerBackend struct {
 	// anything else is rejected before it reaches the store. Nil means
 	// WellFormed, the check that matches RandomTokens.
 	Accept func(token string) bool
+
+	decoded decodedRecords
 }
 
 // NewServerBackend returns the production server-side backend over s.
@@ -61,7 +63,7 @@ func (b *ServerBackend) Open(ctx context.Context, token string) (Record, error) 
 	case err != nil:
 		return Record{}, err
 	}
-	r, err := DecodeRecord(data)
+	r, err := b.decoded.decode(data)
 	if err != nil {
 		return Record{}, fmt.Errorf("%w: corrupt record: %v", ErrNoSession, err)
 	}

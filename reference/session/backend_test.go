@@ -88,6 +88,20 @@ func TestServerBackendOpenRefusals(t *testing.T) {
 		t.Errorf("Open(unknown) = %v, want ErrNoSession", err)
 	}
 
+	// A record read once and then corrupted is not served from memory.
+	good, _ := st.get(session.HashKey(tok))
+	if _, err := b.Open(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	st.set(session.HashKey(tok), []byte(`{"v":1}`))
+	if _, err := b.Open(t.Context(), tok); !errors.Is(err, session.ErrNoSession) {
+		t.Errorf("Open after the record was corrupted = %v, want ErrNoSession", err)
+	}
+	st.set(session.HashKey(tok), good)
+	if r, err := b.Open(t.Context(), tok); err != nil || r.Email != email {
+		t.Errorf("Open after the record was restored = %+v, %v", r, err)
+	}
+
 	// Corrupt: the store says so, or the bytes are JSON but no record.
 	for _, raw := range []string{"\x00\xff", `{"v":1}`, `{"v":2,"email":"a@b","deadline":"2099-01-01T00:00:00Z","authenticated_at":"2020-01-01T00:00:00Z"}`, `[]`, `null`} {
 		st.set(session.HashKey(tok), []byte(raw))

@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/json"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -35,5 +36,37 @@ func DecodeRecord(data []byte) (Record, error) {
 	if r.Version != recordVersion || r.Email == "" || r.Deadline.IsZero() || r.AuthenticatedAt.IsZero() {
 		return Record{}, errors.New("session: incomplete record")
 	}
+	return r, nil
+}
+
+// decodedRecords memoizes DecodeRecord by the bytes it decodes, which saves
+// the JSON decoding of the same record on every request of a session. It
+// is keyed by content, not by token, so it cannot serve a stale or revoked
+// session: the store is still read on every request, and any change to the
+// bytes is a different key. Cleared when full.
+type decodedRecords struct {
+	mu sync.RWMutex
+	m  map[string]Record
+}
+
+const decodedRecordsMax = 4096
+
+func (c *decodedRecords) decode(data []byte) (Record, error) {
+	c.mu.RLock()
+	r, ok := c.m[string(data)]
+	c.mu.RUnlock()
+	if ok {
+		return r, nil
+	}
+	r, err := DecodeRecord(data)
+	if err != nil {
+		return Record{}, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= decodedRecordsMax {
+		c.m = make(map[string]Record, 64)
+	}
+	c.m[string(data)] = r
+	c.mu.Unlock()
 	return r, nil
 }
