@@ -30,8 +30,14 @@ build:
 ## conformance: every profile of the reference (Redis in a container), or
 ##   TARGET=manifest.yaml; reports in reports/
 conformance: build
-	.ci/deps redis image
+	.ci/deps redis image browser
 	$(SESSIONCONF) run -target $(TARGET) -reports $(REPORTS) $(RUNFLAGS)
+
+## browser: the browser suite alone (headless Debian chromium) against the
+##   reference in every profile, or TARGET=manifest.yaml
+browser: build
+	.ci/deps redis image browser
+	$(SESSIONCONF) run -target $(TARGET) -reports $(REPORTS) -suites browser $(RUNFLAGS)
 
 ## spec: regenerate suites/SPEC.md; check-spec fails when it drifted
 spec: build
@@ -46,7 +52,7 @@ run: build
 
 ## unit: tests of the reference and the harness, with the race detector
 unit:
-	.ci/deps redis
+	.ci/deps redis browser
 	$(GO) test -race -count=1 ./reference/... ./harness/...
 
 ## fuzz: each fuzz target of the reference for FUZZTIME (make unit runs

@@ -1,0 +1,60 @@
+package browser_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/sessionconf/sessionconf/harness/browser/person"
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	. "github.com/sessionconf/sessionconf/harness/conform"
+)
+
+// longLifetime is the lifetime of the close-and-reopen part: nothing of it
+// depends on how fast the machine is.
+const longLifetime = time.Hour
+
+var _ = Describe("The manual test", func() {
+	Requirement("PERSIST-1", func(t *T) {
+		app := t.Launch()
+		john := person.Open(t, "john")
+		john.LogIn(app, t.Account(0))
+
+		t.Restart(app)
+		john.Reload()
+		john.ExpectLoggedIn(t.Account(0), "after the server restarted and the page was reloaded")
+		john.Keep("dashboard-after-restart")
+		if t.Profile != catalog.Cookie {
+			recs := t.Records("after the restart")
+			t.Check(len(recs) > 0, "the store holds no session record after the restart, though the browser is still logged in")
+		}
+	})
+
+	// Quitting and reopening the browser keeps a persistent cookie and
+	// drops a browser-session one; the cookie lasts as long as the server's
+	// session, and once the lifetime is over a reload shows the login page.
+	// That is LIFE-4 seen from a browser.
+	Requirement("LIFE-4", func(t *T) {
+		john := person.OpenProfile(t, "john")
+		app := t.Launch(Lifetime(longLifetime))
+		loggingIn := time.Now()
+		took := john.LogIn(app, t.Account(0))
+		john.Reopen()
+		john.Visit(app, t.Target.Routes.Dashboard)
+		john.ExpectLoggedIn(t.Account(0), "after quitting and reopening the browser (the session cookie must be persistent, not a browser-session cookie)")
+		john.ExpectCookieExpiry(app, loggingIn, loggingIn.Add(took), longLifetime, "after reopening the browser")
+
+		// A second server of the deployment with a lifetime short enough
+		// to wait for: the same browser logs in there.
+		lifetime := person.ShortLifetime(took)
+		short := t.Launch(Lifetime(lifetime))
+		loggingIn = time.Now()
+		john.LogInBefore(short, t.Account(0), loggingIn.Add(lifetime-t.Timeouts.Tolerance))
+		loggedIn := time.Now()
+		john.ExpectCookieExpiry(short, loggingIn, loggedIn, lifetime, "after logging in with a lifetime of "+lifetime.String())
+
+		t.SleepUntil(loggedIn.Add(lifetime+t.Timeouts.Tolerance), "the lifetime plus tolerance")
+		john.Reload()
+		john.ExpectLoginPage(t.Account(0), "after the lifetime")
+	})
+})
