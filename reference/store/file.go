@@ -42,7 +42,8 @@ type envelope struct {
 // Put returns. Keys must be lowercase hex, which is what session keys are
 // (hashes of the token); anything else is refused before it can become a path.
 type File struct {
-	dir string
+	dir    string
+	synced dirSyncer
 }
 
 // OpenFile returns a store in dir, creating the directory (0700) if needed.
@@ -260,7 +261,7 @@ func (s *File) write(path string, value []byte, deadline time.Time) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("%w: rename: %v", ErrUnavailable, err)
 	}
-	if err := syncDir(s.dir); err != nil {
+	if err := s.synced.sync(s.dir); err != nil {
 		return fmt.Errorf("%w: sync directory: %v", ErrUnavailable, err)
 	}
 	return nil
@@ -309,6 +310,53 @@ func writeSyncClose(f *os.File, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// dirSyncer makes renames durable with as few directory fsyncs as
+// possible (group commit): a writer needs a directory fsync that started
+// after its rename, so writers that arrive while one runs wait for it to
+// end and then share the next one. Alone, a writer does one fsync as
+// before; 32 concurrent logins do far fewer than 32.
+type dirSyncer struct {
+	mu       sync.Mutex
+	cond     *sync.Cond
+	started  uint64 // fsyncs started
+	finished uint64 // fsyncs finished (they finish in order)
+	running  bool
+	waiting  int                    // writers waiting for a later fsync
+	err      error                  // result of the last finished fsync
+	fsync    func(dir string) error // nil: syncDir (tests count and hold calls)
+}
+
+// sync returns once a directory fsync that started after sync was called
+// has finished, with its error.
+func (d *dirSyncer) sync(dir string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cond == nil {
+		d.cond = sync.NewCond(&d.mu)
+	}
+	need := d.started + 1
+	for d.finished < need {
+		if d.running {
+			d.waiting++
+			d.cond.Wait()
+			d.waiting--
+			continue
+		}
+		d.started++
+		d.running = true
+		d.mu.Unlock()
+		fsync := d.fsync
+		if fsync == nil {
+			fsync = syncDir
+		}
+		err := fsync(dir)
+		d.mu.Lock()
+		d.finished, d.err, d.running = d.started, err, false
+		d.cond.Broadcast()
+	}
+	return d.err
 }
 
 func syncDir(dir string) error {
