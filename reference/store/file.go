@@ -44,6 +44,9 @@ type envelope struct {
 type File struct {
 	dir    string
 	synced dirSyncer
+	// sweepRace, when set, runs between Sweep's first look at an expired
+	// entry and its removal: the moment a concurrent refresh can land.
+	sweepRace func(key string)
 }
 
 // OpenFile returns a store in dir, creating the directory (0700) if needed.
@@ -215,9 +218,28 @@ func (s *File) Sweep(_ context.Context, now time.Time) (int, error) {
 			continue
 		}
 		path := filepath.Join(s.dir, e.Name())
-		if s.expired(path, e, now) && os.Remove(path) == nil {
-			removed++
+		if !s.expired(path, e, now) {
+			continue
 		}
+		if !isHexKey(e.Name()) { // stale temporary file: nobody writes it any more
+			if os.Remove(path) == nil {
+				removed++
+			}
+			continue
+		}
+		if s.sweepRace != nil {
+			s.sweepRace(e.Name())
+		}
+		// An entry is removed under the lock Replace holds, after a second
+		// look: a request may have refreshed it since the first (an idle
+		// timeout renewed just before it ran out), and that write must not
+		// be deleted.
+		s.locked(func() error {
+			if s.expired(path, e, now) && os.Remove(path) == nil {
+				removed++
+			}
+			return nil
+		})
 	}
 	return removed, nil
 }
