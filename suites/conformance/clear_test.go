@@ -160,6 +160,7 @@ var _ = Describe("Clearing and logout", func() {
 		a := t.Login(phone, t.Account(0))
 		b := t.Login(laptop, t.Account(0))
 		t.Check(a != b, "two logins of the same account got the same session cookie %q", a)
+		t.ExpectAuthenticated(phone, t.Account(0), "on the phone after logging in on the laptop (a login must not end the user's other sessions)")
 		t.Logout(phone)
 		t.ExpectAuthenticated(laptop, t.Account(0), "on the laptop after logging out on the phone")
 	})
