@@ -51,6 +51,16 @@ flask: build
 	.ci/deps redis image flask
 	$(SESSIONCONF) run -target $(FLASK_TARGETS) -suites http -reports $(REPORTS)/flask $(FLASK_RUNFLAGS) $(RUNFLAGS)
 
+## selftest: the suite against every mutant of the reference (fixtures/mutants):
+##   fails if a mutant survives or breaks more than its expected-failure list
+##   says; prints the mutation score and the uncovered requirements, writes
+##   reports/selftest/. SELFTESTFLAGS='-full' also runs the load specs
+##   against every mutant, '-repeat 3' checks the verdicts are stable.
+SELFTESTFLAGS ?=
+selftest: build
+	.ci/deps redis
+	$(SESSIONCONF) selftest -reports $(REPORTS)/selftest $(SELFTESTFLAGS)
+
 ## spec: regenerate suites/SPEC.md; check-spec fails when it drifted
 spec: build
 	$(SESSIONCONF) spec
@@ -89,7 +99,7 @@ bench: build
 	$(GO) run ./reference/cmd/refbench -bin $(BIN)/refserver $(BENCHFLAGS)
 
 ## test: everything CI runs
-test: unit check-spec conformance flask
+test: unit check-spec conformance flask selftest
 
 ## redis-image: the offline Redis image from Debian's redis-server (no registry);
 ##   skipped when present, FORCE=1 rebuilds, SESSIONCONF_REDIS_IMAGE=tag renames
