@@ -34,10 +34,12 @@ conformance: build
 	$(SESSIONCONF) run -target $(TARGET) -reports $(REPORTS) $(RUNFLAGS)
 
 ## browser: the browser suite alone (headless Debian chromium) against the
-##   reference in every profile, or TARGET=manifest.yaml
+##   reference in every profile, or TARGET=manifest.yaml; BROWSER_PROCS
+##   Ginkgo processes (one browser each) per profile
+BROWSER_PROCS ?= 3
 browser: build
 	.ci/deps redis image browser
-	$(SESSIONCONF) run -target $(TARGET) -reports $(REPORTS) -suites browser $(RUNFLAGS)
+	$(SESSIONCONF) run -target $(TARGET) -reports $(REPORTS) -suites browser -procs $(BROWSER_PROCS) $(RUNFLAGS)
 
 ## flask: another language: the story's Flask app on Debian's Flask-Session
 ##   0.3.2 (fixtures/targets/flask/) in every profile, against its

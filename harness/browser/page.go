@@ -90,14 +90,17 @@ type request struct {
 	failed   string // net::ERR_... when loading failed
 	hops     []hop  // from requestWillBeSent, in order
 	extra    []*proto.NetworkRequestWillBeSentExtraInfo
-	// blocked are Set-Cookie lines of the responses the browser refused.
-	blocked []string
+	// blocked are the Set-Cookie lines the browser refused, one list per
+	// response (each hop's response has one extra-info report, in order;
+	// the reports do not always arrive before the next hop).
+	blocked [][]string
 }
 
 type hop struct {
 	at          time.Time
 	method, url string
-	status      int // of the response (0: none seen)
+	status      int    // of the response (0: none seen)
+	retryAfter  string // its Retry-After header
 }
 
 // Request is what the browser sent in one request.
@@ -106,6 +109,10 @@ type Request struct {
 	Method string
 	URL    string
 	Status int // of the response; 0 when none came
+	// RetryAfter is the response's Retry-After header.
+	RetryAfter string
+	// Document is a page load (not an image, style, script or fetch).
+	Document bool
 	// Cookie is the Cookie header as sent; Seen is false when the browser
 	// reported no headers for the request (served from cache, or the
 	// report was missing).
@@ -202,7 +209,13 @@ func (c *Context) NewPage(ctx context.Context) (*Page, error) {
 			defer p.rec.mu.Unlock()
 			r := p.rec.request(e.RequestID)
 			if len(r.hops) > 0 && e.Response != nil {
-				r.hops[len(r.hops)-1].status = e.Response.Status
+				h := &r.hops[len(r.hops)-1]
+				h.status = e.Response.Status
+				for k, v := range e.Response.Headers {
+					if strings.EqualFold(k, "Retry-After") {
+						h.retryAfter = v.Str()
+					}
+				}
 			}
 		},
 		func(e *proto.NetworkRequestWillBeSentExtraInfo) {
@@ -215,13 +228,15 @@ func (c *Context) NewPage(ctx context.Context) (*Page, error) {
 			p.rec.mu.Lock()
 			defer p.rec.mu.Unlock()
 			r := p.rec.request(e.RequestID)
+			var refused []string
 			for _, bc := range e.BlockedCookies {
 				var why []string
 				for _, reason := range bc.BlockedReasons {
 					why = append(why, string(reason))
 				}
-				r.blocked = append(r.blocked, fmt.Sprintf("%s (%s)", bc.CookieLine, strings.Join(why, ", ")))
+				refused = append(refused, fmt.Sprintf("%s (%s)", bc.CookieLine, strings.Join(why, ", ")))
 			}
+			r.blocked = append(r.blocked, refused)
 		},
 	)()
 	return p, nil
@@ -283,7 +298,7 @@ func (p *Page) Requests() []Request {
 	for _, id := range p.rec.order {
 		r := p.rec.requests[id]
 		for i, h := range r.hops {
-			req := Request{At: h.at, Method: h.method, URL: h.url, Status: h.status}
+			req := Request{At: h.at, Method: h.method, URL: h.url, Status: h.status, RetryAfter: h.retryAfter, Document: r.document}
 			if i < len(r.extra) {
 				e := r.extra[i]
 				req.Seen = true
@@ -303,8 +318,10 @@ func (p *Page) Requests() []Request {
 					req.Withheld = append(req.Withheld, ac.Cookie.Name+": "+strings.Join(why, ", "))
 				}
 			}
+			if i < len(r.blocked) {
+				req.RefusedSetCookies = r.blocked[i]
+			}
 			if i == len(r.hops)-1 {
-				req.RefusedSetCookies = r.blocked
 				req.Failed = r.failed
 			}
 			out = append(out, req)

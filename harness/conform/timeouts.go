@@ -33,7 +33,7 @@ var DefaultTimeouts = Timeouts{
 	Poll:      100 * time.Millisecond,
 	Outage:    5 * time.Second,
 	Recovery:  10 * time.Second,
-	Browser:   20 * time.Second,
+	Browser:   30 * time.Second,
 	Spec:      3 * time.Minute,
 }
 

@@ -69,12 +69,23 @@ func CookieIn(header, name string) (string, bool) {
 	return "", false
 }
 
-// LastRequest finds the latest request with method to url.
+// LastRequest finds the latest request with method to url that went to
+// the network (a page from the browser's cache tells nothing of cookies).
 func LastRequest(reqs []browser.Request, method, url string) (browser.Request, bool) {
+	var cached *browser.Request
 	for i := len(reqs) - 1; i >= 0; i-- {
-		if reqs[i].Method == method && reqs[i].URL == url {
+		if reqs[i].Method != method || reqs[i].URL != url {
+			continue
+		}
+		if reqs[i].Seen {
 			return reqs[i], true
 		}
+		if cached == nil {
+			cached = &reqs[i]
+		}
+	}
+	if cached != nil {
+		return *cached, true
 	}
 	return browser.Request{}, false
 }

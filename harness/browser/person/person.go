@@ -19,10 +19,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,12 +68,21 @@ var procs struct {
 	own    map[*browser.Browser]bool
 }
 
-// sharedBrowser launches the process's browser on first use. A launch
-// that failed is not retried: every later spec of the process reports the
-// same error.
+// sharedBrowser launches the process's browser on first use, and again if
+// it has died since. A launch that failed is not retried: every later spec
+// of the process reports the same error.
 func sharedBrowser(t *conform.T) (*browser.Browser, error) {
 	procs.mu.Lock()
 	defer procs.mu.Unlock()
+	if b := procs.shared; b != nil {
+		select {
+		case <-b.Exited():
+			t.Journal.Event("the browser of this process (pid %d) has exited; starting another", b.PID())
+			b.Close()
+			procs.shared, procs.tried = nil, false
+		default:
+		}
+	}
 	if !procs.tried {
 		procs.tried = true
 		start := time.Now()
@@ -289,6 +300,15 @@ func (p *Person) Back() {
 // problem (status error); a page that does not load or lacks what a person
 // needs to go on is the target's (a failure).
 func (p *Person) step(err error, what string) {
+	for try := 1; err == nil && try <= unavailableRetries; try++ {
+		wait, busy := p.unavailable()
+		if !busy {
+			break
+		}
+		p.t.Journal.Event("%s sees %s", p.Name, p.describe())
+		p.t.SleepUntil(time.Now().Add(wait), fmt.Sprintf("the page says 503 Service Unavailable; %s tries again in a moment, as it asks (%d/%d)", p.Name, try, unavailableRetries))
+		err = p.page.Reload()
+	}
 	if err == nil {
 		p.t.Journal.Event("%s sees %s", p.Name, p.describe())
 		return
@@ -301,6 +321,33 @@ func (p *Person) step(err error, what string) {
 		p.t.Broken(fmt.Errorf("%s could not %s: the spec was interrupted: %v", p.Name, what, err))
 	}
 	p.Fatalf("%s could not %s: %v; the page shows %s", p.Name, what, err, p.describe())
+}
+
+// unavailableRetries is how often a person reloads a page that answered
+// 503 (a store that is briefly slow on a loaded machine): the answer asks
+// to try again in a moment, and a person does.
+const unavailableRetries = 3
+
+// unavailable reports whether the current page answered 503, and how long
+// its Retry-After asks to wait (1s when absent, at most 5s).
+func (p *Person) unavailable() (time.Duration, bool) {
+	u := p.page.URL()
+	reqs := p.page.Requests()
+	for i := len(reqs) - 1; i >= 0; i-- {
+		r := reqs[i]
+		if !r.Document || r.URL != u || r.Status == 0 {
+			continue
+		}
+		if r.Status != http.StatusServiceUnavailable {
+			return 0, false
+		}
+		wait := time.Second
+		if n, err := strconv.Atoi(strings.TrimSpace(r.RetryAfter)); err == nil && n >= 0 {
+			wait = min(5*time.Second, time.Duration(n)*time.Second)
+		}
+		return wait, true
+	}
+	return 0, false
 }
 
 // LogIn does the story's manual login: open the login page, type the
@@ -407,7 +454,7 @@ func (p *Person) ExpectLoggedIn(acct target.Account, when string) bool {
 		p.t.Broken(err)
 	}
 	if s != LoggedIn {
-		p.Errorf("%s: %s should see the dashboard with %q, but the page shows %s: %s", when, p.Name, p.t.Marker(acct), s, p.describe())
+		p.Errorf("%s: %s should see the dashboard with %q, but the page shows %s: %s%s", when, p.Name, p.t.Marker(acct), s, p.describe(), p.refusals())
 		return false
 	}
 	p.t.Journal.Event("%s: %s is logged in (the page shows %q)", when, p.Name, p.t.Marker(acct))
@@ -417,8 +464,24 @@ func (p *Person) ExpectLoggedIn(acct target.Account, when string) bool {
 // RequireLoggedIn is ExpectLoggedIn for a precondition: the spec stops.
 func (p *Person) RequireLoggedIn(acct target.Account, when string) {
 	if !p.ExpectLoggedIn(acct, when) {
+		p.atShot++ // the screenshot of the failure above shows this too
 		p.t.Fatalf("%s: cannot go on without a logged-in %s", when, p.Name)
 	}
+}
+
+// refusals lists the Set-Cookie lines the browser refused so far, for
+// failure messages (a __Host- cookie without Secure, say).
+func (p *Person) refusals() string {
+	var out []string
+	for _, r := range p.page.Requests() {
+		for _, b := range r.RefusedSetCookies {
+			out = append(out, fmt.Sprintf("%s %s: %s", r.Method, r.URL, b))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "; the browser refused to store cookies: " + strings.Join(out, "; ")
 }
 
 // ExpectLoginPage records a failure unless the page is the login form and
