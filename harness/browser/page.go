@@ -68,7 +68,11 @@ func (c *Context) Cookies(ctx context.Context) ([]*proto.NetworkCookie, error) {
 // the moment it opens; every operation is bounded by the context's
 // timeout and by the ctx it was opened with.
 type Page struct {
-	Rod     *rod.Page
+	Rod *rod.Page
+	// Notify, when set, hears what the page does on its own (a navigation
+	// it retried), for a journal.
+	Notify func(msg string)
+
 	ctx     context.Context
 	stop    context.CancelFunc
 	timeout time.Duration
@@ -376,6 +380,9 @@ func (p *Page) navigate(what string, action func(*rod.Page) error) error {
 	err := p.navigateOnce(what, action)
 	for i := 0; i < networkChangeRetries && isRetryable(err); i++ {
 		p.log("harness: %v; reloading (retry %d)", err, i+1)
+		if p.Notify != nil {
+			p.Notify(fmt.Sprintf("%v: the browser reloads the page (retry %d of %d)", err, i+1, networkChangeRetries))
+		}
 		err = p.navigateOnce(what+" (again)", func(rp *rod.Page) error {
 			return proto.PageReload{}.Call(rp)
 		})

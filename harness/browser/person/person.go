@@ -187,6 +187,7 @@ func (p *Person) newPage() {
 	if err != nil {
 		p.t.Broken(err)
 	}
+	page.Notify = func(msg string) { p.t.Journal.Event("%s", msg) }
 	p.page = page
 }
 
