@@ -126,6 +126,7 @@ func AttachRun(ctx context.Context, data []byte) {
 	current.data, current.manifest, current.known = d, m, known
 	current.timeouts = resolveTimeouts(map[string]time.Duration{
 		"start": m.Timeouts.Start.Std(), "stop": m.Timeouts.Stop.Std(), "request": m.Timeouts.Request.Std(),
+		"tolerance": m.Timeouts.Tolerance.Std(),
 	})
 	if len(d.Redis) > 0 {
 		if current.redis, err = attachSharedRedis(ctx, d.Redis); err != nil {

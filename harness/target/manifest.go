@@ -196,6 +196,10 @@ type TimeoutSpec struct {
 	Start   Duration `yaml:"start"`
 	Stop    Duration `yaml:"stop"`
 	Request Duration `yaml:"request"`
+	// Tolerance is the clock tolerance of expiry checks: 1 s plus the
+	// store's timing granularity (a store that stamps expiry in whole
+	// seconds, like cachelib's int(time()) + timeout, needs 2 s).
+	Tolerance Duration `yaml:"tolerance"`
 }
 
 // Has reports whether the target declares f.
