@@ -384,3 +384,23 @@ func TestRestartKeepsSessions(t *testing.T) {
 		})
 	}
 }
+
+// The janitor removes expired session files while the server runs, and
+// leaves live ones.
+func TestJanitorRemovesExpiredFiles(t *testing.T) {
+	t.Parallel()
+	s := settings(t)
+	s.CleanupInterval = 20 * time.Millisecond
+	ts := start(t, s, server.Options{})
+	c := login(t, ts.URL)
+	expired := filepath.Join(s.FileDir, strings.Repeat("ab", 32))
+	must(t, os.WriteFile(expired, []byte(`{"deadline":"2001-01-01T00:00:00Z","value":{"v":1}}`), 0o600))
+	eventually(t, 10*time.Second, "the janitor removing an expired file", func() bool {
+		_, err := os.Stat(expired)
+		return os.IsNotExist(err)
+	})
+	wantLoggedIn(t, ts.URL, c)
+	if n := fileRecords(s.FileDir)(t); n != 1 {
+		t.Errorf("%d files after the sweep, want the live session's", n)
+	}
+}
