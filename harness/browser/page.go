@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/cdp"
 	"github.com/go-rod/rod/lib/proto"
 )
 
@@ -377,17 +378,41 @@ var retryable = []string{"net::ERR_NETWORK_CHANGED"}
 // because the machine's network changed is reloaded (a person presses
 // reload; a form post is sent again), at most networkChangeRetries times.
 func (p *Page) navigate(what string, action func(*rod.Page) error) error {
+	return p.navigateRetry(what, action, func(rp *rod.Page) error {
+		return whenAttached(rp, func() error { return proto.PageReload{}.Call(rp) })
+	})
+}
+
+// navigateRetry is navigate with the action a retry takes (a reload
+// re-sends a form post, but reloads the old page if the failed load never
+// committed its error page: a plain navigation retries by navigating).
+func (p *Page) navigateRetry(what string, action, again func(*rod.Page) error) error {
 	err := p.navigateOnce(what, action)
 	for i := 0; i < networkChangeRetries && isRetryable(err); i++ {
 		p.log("harness: %v; reloading (retry %d)", err, i+1)
 		if p.Notify != nil {
 			p.Notify(fmt.Sprintf("%v: the browser reloads the page (retry %d of %d)", err, i+1, networkChangeRetries))
 		}
-		err = p.navigateOnce(what+" (again)", func(rp *rod.Page) error {
-			return proto.PageReload{}.Call(rp)
-		})
+		err = p.navigateOnce(what+" (again)", again)
 	}
 	return err
+}
+
+// whenAttached runs a navigation command, again while Chromium says the
+// tab is "not attached to an active page": it says so for a moment while
+// it swaps the document, e.g. to show the error page of a failed load.
+func whenAttached(rp *rod.Page, call func() error) error {
+	for {
+		err := call()
+		if !errors.Is(err, cdp.ErrNotAttachedToActivePage) {
+			return err
+		}
+		select {
+		case <-rp.GetContext().Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func isRetryable(err error) bool {
@@ -456,7 +481,10 @@ func (p *Page) RestoredFromCache() bool {
 
 // Navigate loads url and waits for its load event.
 func (p *Page) Navigate(url string) error {
-	return p.navigate(url, func(rp *rod.Page) error { return rp.Navigate(url) })
+	open := func(rp *rod.Page) error {
+		return whenAttached(rp, func() error { return rp.Navigate(url) })
+	}
+	return p.navigateRetry(url, open, open)
 }
 
 // Reload reloads the page (as the reload button does) and waits for the
