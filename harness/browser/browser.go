@@ -69,6 +69,9 @@ type Options struct {
 	// LaunchTimeout bounds the start until the DevTools endpoint answers
 	// (default 30s).
 	LaunchTimeout time.Duration
+	// CloseTimeout bounds a graceful close, after which the browser is
+	// killed (default 30s; a loaded machine can take many seconds).
+	CloseTimeout time.Duration
 	// Log receives the browser's stdout and stderr (default: discarded).
 	Log io.Writer
 }
@@ -140,6 +143,9 @@ func (discardLogger) Println(...interface{}) {}
 func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	if opts.LaunchTimeout <= 0 {
 		opts.LaunchTimeout = 30 * time.Second
+	}
+	if opts.CloseTimeout <= 0 {
+		opts.CloseTimeout = 30 * time.Second
 	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
@@ -307,9 +313,6 @@ func (b *Browser) Bin() string { return b.bin }
 // Exited is closed once the browser process has exited.
 func (b *Browser) Exited() <-chan struct{} { return b.exited }
 
-// closeGrace bounds a graceful close before the process group is killed.
-const closeGrace = 10 * time.Second
-
 // Close closes the browser gracefully (CDP Browser.close, which flushes the
 // cookie database), waits for the process to exit, killing it if it does
 // not, and removes the user-data directory if Launch created it. It is
@@ -321,6 +324,7 @@ func (b *Browser) Close() error {
 		return nil
 	}
 	b.closed = true
+	closeGrace := b.opts.CloseTimeout
 	var err error
 	if b.Rod != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
@@ -336,7 +340,7 @@ func (b *Browser) Close() error {
 		b.kill()
 		select {
 		case <-b.exited:
-		case <-time.After(closeGrace):
+		case <-time.After(10 * time.Second):
 			err = errors.Join(err, fmt.Errorf("browser pid %d did not exit after SIGKILL", b.pid))
 		}
 		if err == nil {

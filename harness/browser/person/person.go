@@ -97,7 +97,7 @@ func sharedBrowser(t *conform.T) (*browser.Browser, error) {
 func launchOptions(t *conform.T, dir string) browser.Options {
 	// A start costs more than any other browser operation, and on a
 	// loaded machine many start at once.
-	o := browser.Options{UserDataDir: dir, LaunchTimeout: 3 * t.Timeouts.Browser}
+	o := browser.Options{UserDataDir: dir, LaunchTimeout: 3 * t.Timeouts.Browser, CloseTimeout: t.Timeouts.Browser}
 	if cert := t.TLSCert(); cert != "" {
 		if spki, err := tlscert.SPKIHash(cert); err == nil {
 			o.TrustSPKI = []string{spki}
