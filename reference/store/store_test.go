@@ -191,7 +191,7 @@ var behaviours = []struct {
 	}},
 	{"replace racing delete never brings the key back", func(t *testing.T, s store.Store, r raw) {
 		const writers = 8
-		for trial := range 5 {
+		for trial := range 3 {
 			k := key(trial)
 			mustPut(t, s, k, value(0))
 			var wg sync.WaitGroup
@@ -236,7 +236,7 @@ var behaviours = []struct {
 	}},
 	{"readers never see a torn value", func(t *testing.T, s store.Store, r raw) {
 		big := func(n int) []byte {
-			return fmt.Appendf(nil, `{"n":%d,"pad":"%s"}`, n, bytes.Repeat([]byte{'a' + byte(n)}, 256<<10))
+			return fmt.Appendf(nil, `{"n":%d,"pad":"%s"}`, n, bytes.Repeat([]byte{'a' + byte(n)}, 64<<10))
 		}
 		a, b := big(0), big(1)
 		mustPut(t, s, key(1), a)
