@@ -13,10 +13,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/template"
 	"time"
 
@@ -375,10 +377,20 @@ const (
 var (
 	portMu    sync.Mutex
 	portsUsed = map[int]bool{}
+	// portLocks keeps the reservation of every port handed out open for
+	// the life of the process.
+	portLocks []*os.File
 )
 
+// PortLockDir holds one lock file per port handed out; see reservePort.
+var PortLockDir = filepath.Join(os.TempDir(), "sessionconf-ports")
+
 // FreePort returns a port on 127.0.0.1 that was free a moment ago and that
-// this process has not handed out before.
+// neither this process nor another harness process on the machine (the
+// other Ginkgo processes of a run, other runs) has handed out: a target
+// that is slow to bind (an interpreter) must not find its port taken by
+// another spec's target, whose server would then answer its readiness
+// check and its requests.
 func FreePort() (int, error) {
 	portMu.Lock()
 	defer portMu.Unlock()
@@ -392,8 +404,31 @@ func FreePort() (int, error) {
 			continue
 		}
 		l.Close()
+		if !reservePort(p) {
+			continue
+		}
 		portsUsed[p] = true
 		return p, nil
 	}
 	return 0, errors.New("instance: no free port found")
+}
+
+// reservePort takes an exclusive flock on the port's lock file and keeps it
+// until the process exits (the kernel drops it then, also on a crash). It
+// reports false when another process holds the port. Without a lock
+// directory it reserves nothing and says yes: the probe alone decides.
+func reservePort(p int) bool {
+	if err := os.MkdirAll(PortLockDir, 0o777); err != nil {
+		return true
+	}
+	f, err := os.OpenFile(filepath.Join(PortLockDir, strconv.Itoa(p)), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return true
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return false
+	}
+	portLocks = append(portLocks, f)
+	return true
 }

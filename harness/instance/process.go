@@ -67,7 +67,8 @@ func (in *Instance) launchProcess(ctx context.Context) error {
 // was taken, the one start failure worth retrying on another port.
 func portTaken(se *supervisor.StartError) bool {
 	tail := strings.ToLower(se.LogTail)
-	return strings.Contains(tail, "address already in use") || strings.Contains(tail, "eaddrinuse")
+	return strings.Contains(tail, "address already in use") || strings.Contains(tail, "eaddrinuse") ||
+		strings.Contains(tail, "connection in use") // gunicorn
 }
 
 func (r processRunner) Start(ctx context.Context) error   { return r.p.StartAgain(ctx) }
