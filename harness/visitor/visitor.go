@@ -275,9 +275,14 @@ func (v *Visitor) apply(cookies []*http.Cookie) {
 }
 
 // IsDeletion reports whether a Set-Cookie asks the browser to drop the
-// cookie.
+// cookie. Max-Age, when present, wins over Expires (RFC 6265 5.3): a
+// cookie with Max-Age=2 whose Expires, rounded down to the second, has
+// just passed because the response was slow is not a deletion.
 func IsDeletion(c *http.Cookie) bool {
-	return c.MaxAge < 0 || (!c.Expires.IsZero() && c.Expires.Before(time.Now()))
+	if c.MaxAge != 0 {
+		return c.MaxAge < 0
+	}
+	return !c.Expires.IsZero() && c.Expires.Before(time.Now())
 }
 
 func parseEach(lines []string) []*http.Cookie {

@@ -52,6 +52,24 @@ func TestJarDeletesButNeverExpires(t *testing.T) {
 	}
 }
 
+func TestIsDeletionMaxAgeWins(t *testing.T) {
+	past := time.Now().Add(-time.Second)
+	for _, tc := range []struct {
+		c    http.Cookie
+		want bool
+	}{
+		{http.Cookie{Name: "s", Value: "v", MaxAge: 2, Expires: past}, false}, // a slow response: Expires already passed, Max-Age has not
+		{http.Cookie{Name: "s", Value: "", MaxAge: -1, Expires: time.Now().Add(time.Hour)}, true},
+		{http.Cookie{Name: "s", Value: "", Expires: past}, true},
+		{http.Cookie{Name: "s", Value: "v", Expires: time.Now().Add(time.Hour)}, false},
+		{http.Cookie{Name: "s", Value: "v"}, false},
+	} {
+		if got := IsDeletion(&tc.c); got != tc.want {
+			t.Errorf("IsDeletion(%s) = %v, want %v", tc.c.String(), got, tc.want)
+		}
+	}
+}
+
 func TestRawRequest(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
 	defer srv.Close()
