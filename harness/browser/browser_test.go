@@ -23,7 +23,7 @@ import (
 )
 
 // opTimeout bounds every page operation of the tests.
-const opTimeout = 20 * time.Second
+const opTimeout = 30 * time.Second
 
 // launch starts a browser for one test and closes it at the end.
 func launch(t *testing.T, opts Options) *Browser {
@@ -314,7 +314,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 	}
 	must(t, b.Close())
 	must(t, b.Close()) // idempotent
-	if !gone(dir, 10*time.Second) {
+	if !gone(dir, 30*time.Second) {
 		t.Errorf("processes left after Close: %v", Live(Processes(dir)))
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -341,14 +341,11 @@ func TestWaitsAreBounded(t *testing.T) {
 	srv := httptest.NewServer(loginApp())
 	defer srv.Close()
 	b := launch(t, Options{})
-	c, err := b.Incognito(context.Background(), time.Second)
-	must(t, err)
-	defer c.Close()
-	p := tab(t, c)
+	p := tab(t, incognito(t, b))
 	must(t, p.Navigate(hostURL(srv, "app.test")+"/login"))
 	start := time.Now()
-	err = p.Input("#no-such-field", "x")
-	if err == nil || time.Since(start) > 5*time.Second {
+	err := p.WithTimeout(time.Second).Input("#no-such-field", "x")
+	if err == nil || time.Since(start) > 10*time.Second {
 		t.Errorf("waiting for a missing element: err = %v after %v, want an error after about 1s", err, time.Since(start))
 	}
 	if ok, err := p.Has("#email"); err != nil || !ok {
@@ -445,7 +442,7 @@ func TestKilledProcessTakesItsBrowser(t *testing.T) {
 		t.Fatalf("the child's browser is not running")
 	}
 	kill()
-	if !gone(dir, 15*time.Second) {
+	if !gone(dir, 30*time.Second) {
 		t.Errorf("the browser outlived the process that launched it: %v", Live(Processes(dir)))
 	}
 }

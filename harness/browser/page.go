@@ -286,6 +286,13 @@ func remoteString(o *proto.RuntimeRemoteObject) string {
 	return o.Value.JSON("", "")
 }
 
+// WithTimeout returns the same tab with every operation bounded by d.
+func (p *Page) WithTimeout(d time.Duration) *Page {
+	q := *p
+	q.timeout = d
+	return &q
+}
+
 // Console returns the console messages, uncaught exceptions and browser
 // log entries of the page so far.
 func (p *Page) Console() []string {
