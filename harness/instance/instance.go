@@ -382,8 +382,15 @@ var (
 	portLocks []*os.File
 )
 
-// PortLockDir holds one lock file per port handed out; see reservePort.
-var PortLockDir = filepath.Join(os.TempDir(), "sessionconf-ports")
+// PortLockDir holds one lock file per port handed out; see reservePort. It
+// is in /tmp, not $TMPDIR, which differs between runs (.ci/run sets its
+// own) while the ports do not.
+var PortLockDir = func() string {
+	if info, err := os.Stat("/tmp"); err == nil && info.IsDir() {
+		return "/tmp/sessionconf-ports"
+	}
+	return filepath.Join(os.TempDir(), "sessionconf-ports")
+}()
 
 // FreePort returns a port on 127.0.0.1 that was free a moment ago and that
 // neither this process nor another harness process on the machine (the
