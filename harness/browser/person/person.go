@@ -11,7 +11,8 @@
 // use, closed by Shutdown in the suite's AfterSuite); each Person gets a
 // fresh incognito context in it, so specs share nothing. OpenProfile
 // starts a browser of the spec's own instead, on a profile directory that
-// survives Reopen.
+// survives Reopen. A spec holds one of the machine's browser slots
+// (browser.AcquireSlot) while its people use a browser.
 package person
 
 import (
@@ -146,9 +147,47 @@ func track(b *browser.Browser, open bool) {
 	}
 }
 
+// slots are the browser slots held by the specs of this process.
+var slots struct {
+	mu   sync.Mutex
+	held map[*conform.T]*browser.Slot
+}
+
+// holdSlot takes one of the machine's browser slots for the spec, once,
+// and gives it back when the spec ends (after its people are done).
+func holdSlot(t *conform.T) {
+	slots.mu.Lock()
+	_, held := slots.held[t]
+	slots.mu.Unlock()
+	if held {
+		return
+	}
+	start := time.Now()
+	s, err := browser.AcquireSlot(t.Context())
+	if err != nil {
+		t.Broken(err)
+	}
+	if waited := time.Since(start); waited > 500*time.Millisecond {
+		t.Journal.Event("waited %v for a browser slot (%d browser specs at a time on this machine, %s)", waited.Round(time.Millisecond), browser.Slots(), browser.EnvSlots)
+	}
+	slots.mu.Lock()
+	if slots.held == nil {
+		slots.held = map[*conform.T]*browser.Slot{}
+	}
+	slots.held[t] = s
+	slots.mu.Unlock()
+	t.Defer(func() {
+		slots.mu.Lock()
+		delete(slots.held, t)
+		slots.mu.Unlock()
+		s.Release()
+	})
+}
+
 // Open puts a person at a fresh incognito window of the process's browser:
 // an empty cookie jar, cache and history.
 func Open(t *conform.T, name string) *Person {
+	holdSlot(t)
 	b, err := sharedBrowser(t)
 	if err != nil {
 		t.Broken(fmt.Errorf("the browser suite needs a browser: %w", err))
@@ -168,6 +207,7 @@ func Open(t *conform.T, name string) *Person {
 // in the spec's state directory, with one tab: cookies land in the
 // profile on disk, and Reopen quits and starts the same browser again.
 func OpenProfile(t *conform.T, name string) *Person {
+	holdSlot(t)
 	dir := filepath.Join(t.StateDir(), "browser-"+name)
 	start := time.Now()
 	b, err := browser.Launch(t.Context(), launchOptions(t, dir))
