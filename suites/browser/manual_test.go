@@ -53,7 +53,7 @@ var _ = Describe("The manual test", func() {
 		loggedIn := time.Now()
 		john.ExpectCookieExpiry(short, loggingIn, loggedIn, lifetime, "after logging in with a lifetime of "+lifetime.String())
 
-		t.SleepUntil(loggedIn.Add(lifetime+t.Timeouts.Tolerance), "the lifetime plus tolerance")
+		john.WaitUntil(loggedIn.Add(lifetime+t.Timeouts.Tolerance), "the lifetime plus tolerance")
 		john.Reload()
 		john.ExpectLoginPage(t.Account(0), "after the lifetime")
 	})

@@ -147,19 +147,21 @@ func track(b *browser.Browser, open bool) {
 	}
 }
 
-// slots are the browser slots held by the specs of this process.
+// slots are the browser slots of the specs of this process: nil while a
+// spec has given its slot back for a wait.
 var slots struct {
 	mu   sync.Mutex
 	held map[*conform.T]*browser.Slot
 }
 
-// holdSlot takes one of the machine's browser slots for the spec, once,
-// and gives it back when the spec ends (after its people are done).
+// holdSlot takes one of the machine's browser slots for the spec unless it
+// holds one, and gives it back when the spec ends (after its people are
+// done).
 func holdSlot(t *conform.T) {
 	slots.mu.Lock()
-	_, held := slots.held[t]
+	s, known := slots.held[t]
 	slots.mu.Unlock()
-	if held {
+	if s != nil {
 		return
 	}
 	start := time.Now()
@@ -176,12 +178,35 @@ func holdSlot(t *conform.T) {
 	}
 	slots.held[t] = s
 	slots.mu.Unlock()
-	t.Defer(func() {
-		slots.mu.Lock()
-		delete(slots.held, t)
-		slots.mu.Unlock()
-		s.Release()
-	})
+	if !known {
+		t.Defer(func() {
+			slots.mu.Lock()
+			s := slots.held[t]
+			delete(slots.held, t)
+			slots.mu.Unlock()
+			s.Release()
+		})
+	}
+}
+
+// releaseSlot gives the spec's slot back for a while.
+func releaseSlot(t *conform.T) {
+	slots.mu.Lock()
+	s := slots.held[t]
+	if s != nil {
+		slots.held[t] = nil
+	}
+	slots.mu.Unlock()
+	s.Release()
+}
+
+// WaitUntil lets time pass (t.SleepUntil: for timing the requirement
+// needs) with the person's browser open and idle; the spec's browser slot
+// is free for other specs meanwhile.
+func (p *Person) WaitUntil(when time.Time, why string) {
+	releaseSlot(p.t)
+	p.t.SleepUntil(when, why)
+	holdSlot(p.t)
 }
 
 // Open puts a person at a fresh incognito window of the process's browser:
