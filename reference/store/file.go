@@ -120,7 +120,7 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b
 // the descriptor to the network poller, which refuses regular files: two
 // system calls out of six that a session read does not need.
 func readFile(path string, buf []byte) ([]byte, error) {
-	fd, err := ignoringEINTR2(func() (int, error) { return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0) })
+	fd, err := retryEINTR(func() (int, error) { return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0) })
 	if err != nil {
 		return buf, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -129,7 +129,7 @@ func readFile(path string, buf []byte) ([]byte, error) {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		n, err := ignoringEINTR2(func() (int, error) { return unix.Read(fd, buf[len(buf):cap(buf)]) })
+		n, err := retryEINTR(func() (int, error) { return unix.Read(fd, buf[len(buf):cap(buf)]) })
 		if err != nil {
 			return buf, &fs.PathError{Op: "read", Path: path, Err: err}
 		}
@@ -140,7 +140,7 @@ func readFile(path string, buf []byte) ([]byte, error) {
 	}
 }
 
-func ignoringEINTR2(fn func() (int, error)) (int, error) {
+func retryEINTR(fn func() (int, error)) (int, error) {
 	for {
 		n, err := fn()
 		if err != unix.EINTR {
