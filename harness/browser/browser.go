@@ -129,7 +129,7 @@ func resolveBin(ctx context.Context, log io.Writer) (string, error) {
 	dl.Logger = discardLogger{}
 	path, derr := dl.Get()
 	if derr != nil {
-		return "", fmt.Errorf("%w (%v); rod's download failed too: %v", err, ErrNoBrowser, firstLine(derr.Error()))
+		return "", fmt.Errorf("%w; rod's download (tried because no browser was found) failed too: %v", err, firstLine(derr.Error()))
 	}
 	fmt.Fprintf(log, "browser: no local browser; using rod's download %s\n", path)
 	return path, nil
