@@ -59,7 +59,7 @@ func refserverBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(buildDir, "refserver")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/sessionconf/sessionconf/reference/cmd/refserver").CombinedOutput()
+		out, err := exec.Command("go", "build", "-ldflags=-s -w", "-o", binPath, "github.com/sessionconf/sessionconf/reference/cmd/refserver").CombinedOutput()
 		if err != nil {
 			buildErr = errors.New(string(out))
 		}
