@@ -64,7 +64,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.procs, "procs", 8, "parallel Ginkgo processes per suite run (specs mostly wait, so more than the CPUs is fine)")
 	fs.IntVar(&o.jobs, "jobs", 3, "suite runs (profile x suite) at once")
 	fs.StringVar(&o.reports, "reports", "reports", "report directory")
-	fs.StringVar(&o.labelFilter, "label-filter", "", "run only specs matching this Ginkgo label expression, e.g. 'LIFE-1 || TOKEN-*' or 'MUST' (the run is then marked filtered)")
+	fs.StringVar(&o.labelFilter, "label-filter", "", "run only specs matching this Ginkgo label expression, e.g. 'LIFE-1 || LIFE-2', '/^TOKEN-/' or 'MUST' (the run is then marked filtered)")
 	fs.StringVar(&o.knownFailing, "known-failing", "", "known-failing list (default: the manifest's known_failing)")
 	fs.Var(o.timeouts, "timeout", "override a named timeout, e.g. -timeout start=30s (repeatable; names: start, stop, request, tolerance, poll, outage, recovery, spec)")
 	fs.Float64Var(&o.timeoutScale, "timeout-scale", 1, "multiply every timeout (slow machines)")

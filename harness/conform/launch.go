@@ -196,7 +196,7 @@ func (t *T) LoadBalancer(ins ...*instance.Instance) *proxy.RoundRobin {
 	for _, in := range ins {
 		urls = append(urls, in.BaseURL)
 	}
-	lb, err := proxy.New(urls...)
+	lb, err := proxy.New(t.Timeouts.Request/2, urls...)
 	t.Must(err, "start the load balancer")
 	ginkgo.DeferCleanup(lb.Close)
 	t.Journal.Event("round-robin load balancer at %s in front of %v", lb.URL, urls)

@@ -21,10 +21,6 @@ import (
 	"time"
 )
 
-// BackendTimeout is how long the proxy waits for a backend's response
-// headers before it tries the next backend (idempotent requests only).
-var BackendTimeout = 3 * time.Second
-
 // RoundRobin proxies to its backends in turn.
 type RoundRobin struct {
 	URL string // the proxy's own address
@@ -39,7 +35,9 @@ type RoundRobin struct {
 }
 
 // New starts a proxy on 127.0.0.1 in front of backends (base URLs).
-func New(backends ...string) (*RoundRobin, error) {
+// backendTimeout is how long it waits for a backend's response headers
+// before an idempotent request moves on to the next backend.
+func New(backendTimeout time.Duration, backends ...string) (*RoundRobin, error) {
 	p := &RoundRobin{served: map[string]int{}}
 	for _, b := range backends {
 		u, err := url.Parse(b)
@@ -56,7 +54,7 @@ func New(backends ...string) (*RoundRobin, error) {
 	// A backend that accepted the connection but hangs (a container being
 	// stopped behind docker-proxy) is given up like nginx's
 	// proxy_read_timeout, and an idempotent request moves on.
-	tr.ResponseHeaderTimeout = BackendTimeout
+	tr.ResponseHeaderTimeout = backendTimeout
 	p.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	p.URL = p.srv.URL

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func backend(name string) *httptest.Server {
@@ -19,7 +20,7 @@ func backend(name string) *httptest.Server {
 func TestAlternatesAndSkipsADownBackend(t *testing.T) {
 	a, b := backend("a"), backend("b")
 	defer a.Close()
-	p, err := New(a.URL, b.URL)
+	p, err := New(time.Second, a.URL, b.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
