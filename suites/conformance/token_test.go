@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
@@ -107,6 +108,17 @@ var _ = Describe("Token security", func() {
 			t.LoginResponse(victim, t.Account(1))
 			got, _ := victim.Cookie(name)
 			t.Check(got != "" && got != old, "a login made with an ID removed by clearing the store reused it (%q)", old)
+
+			// An ID whose session expired (its record may still be in the
+			// store until a janitor runs) is no better.
+			short := t.Launch(Lifetime(shortLifetime))
+			late := t.Visitor(short, "expired")
+			expired := t.Login(late, t.Account(1))
+			t.SleepUntil(time.Now().Add(shortLifetime+t.Timeouts.Tolerance), "the session's lifetime plus tolerance")
+			late.SetCookie(name, expired)
+			t.LoginResponse(late, t.Account(1))
+			got, _ = late.Cookie(name)
+			t.Check(got != "" && got != expired, "a login made with an expired ID reused it (%q)", expired)
 		}
 	})
 
