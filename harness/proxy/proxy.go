@@ -21,6 +21,13 @@ import (
 	"time"
 )
 
+// retryWindow is how long a request keeps going round the backends when
+// all of them failed retryably; retryPause is the pause between rounds.
+const (
+	retryWindow = time.Second
+	retryPause  = 50 * time.Millisecond
+)
+
 // RoundRobin proxies to its backends in turn.
 type RoundRobin struct {
 	URL string // the proxy's own address
@@ -83,32 +90,45 @@ func (p *RoundRobin) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	first := int(p.next.Add(1) - 1)
 	var lastErr error
-	for i := range p.backends {
-		b := p.backends[(first+i)%len(p.backends)]
-		resp, err := p.forward(r.Context(), b, r, body)
-		if err != nil {
-			lastErr = err
-			// Like nginx's proxy_next_upstream: a connection refused (the
-			// instance is restarting) is retried on the next instance, and
-			// so is any failure of an idempotent request (the instance shut
-			// down with the request in its accept queue).
-			if refused(err) || r.Method == http.MethodGet || r.Method == http.MethodHead {
-				continue
+	// When every backend failed in a way that is safe to retry, go round
+	// again for a moment (HAProxy's retries): in a rolling restart a request
+	// can find the first instance not yet back and the second already
+	// stopping, one moment apart.
+	deadline := time.Now().Add(retryWindow)
+	for {
+		retry := true
+		for i := range p.backends {
+			b := p.backends[(first+i)%len(p.backends)]
+			resp, err := p.forward(r.Context(), b, r, body)
+			if err != nil {
+				lastErr = err
+				// Like nginx's proxy_next_upstream: a connection refused (the
+				// instance is restarting) is retried on the next instance, and
+				// so is any failure of an idempotent request (the instance shut
+				// down with the request in its accept queue).
+				if refused(err) || r.Method == http.MethodGet || r.Method == http.MethodHead {
+					continue
+				}
+				retry = false
+				break
 			}
+			defer resp.Body.Close()
+			p.mu.Lock()
+			p.served[b.Host]++
+			p.mu.Unlock()
+			for k, vs := range resp.Header {
+				for _, v := range vs {
+					w.Header().Add(k, v)
+				}
+			}
+			w.WriteHeader(resp.StatusCode)
+			io.Copy(w, resp.Body)
+			return
+		}
+		if !retry || !time.Now().Before(deadline) || r.Context().Err() != nil {
 			break
 		}
-		defer resp.Body.Close()
-		p.mu.Lock()
-		p.served[b.Host]++
-		p.mu.Unlock()
-		for k, vs := range resp.Header {
-			for _, v := range vs {
-				w.Header().Add(k, v)
-			}
-		}
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
-		return
+		time.Sleep(retryPause)
 	}
 	http.Error(w, fmt.Sprintf("proxy: no backend answered: %v", lastErr), http.StatusBadGateway)
 }

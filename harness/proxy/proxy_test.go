@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,5 +54,53 @@ func TestAlternatesAndSkipsADownBackend(t *testing.T) {
 	}
 	if s := p.Served(); s[strings.TrimPrefix(a.URL, "http://")] != 5 {
 		t.Errorf("served: %v", s)
+	}
+}
+
+// TestRetriesWhileEveryBackendIsDown is the rolling restart's race: the
+// request finds a not yet back and b already stopping; it must wait for a
+// moment and go round again rather than answer 502.
+func TestRetriesWhileEveryBackendIsDown(t *testing.T) {
+	a, b := backend("a"), backend("b")
+	addr := a.Listener.Addr().String()
+	a.Close()
+	b.Close()
+	p, err := New(time.Second, "http://"+addr, b.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	go func() {
+		time.Sleep(200 * time.Millisecond) // a comes back on its port
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		a2 := httptest.NewUnstartedServer(a.Config.Handler)
+		a2.Listener = ln
+		a2.Start()
+		t.Cleanup(a2.Close)
+	}()
+	resp, err := http.Get(p.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Backend") != "a" {
+		t.Errorf("got %d from %q, want 200 from a once it is back", resp.StatusCode, resp.Header.Get("X-Backend"))
+	}
+
+	// Down for longer than the retry window: 502, not a hang.
+	start := time.Now()
+	p2, _ := New(time.Second, b.URL)
+	defer p2.Close()
+	resp, err = http.Get(p2.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway || time.Since(start) > 3*retryWindow {
+		t.Errorf("every backend down: %d after %v, want 502 within about %v", resp.StatusCode, time.Since(start), retryWindow)
 	}
 }
