@@ -23,11 +23,11 @@ var _ = Describe("Clearing and logout", func() {
 		app := t.Launch()
 		john := person.Open(t, "john")
 		john.LogIn(app, t.Account(0))
-		john.RequireSessionCookie(app, "after logging in")
+		loggedIn := john.RequireSessionCookie(app, "after logging in")
 
 		john.LogOut(app)
 		john.ExpectLoginPage(t.Account(0), "after logging out")
-		john.ExpectNoSessionCookie(app, "after logging out")
+		john.ExpectSessionCookieGone(app, loggedIn.Value, "after logging out")
 	})
 
 	Requirement("CLEAR-6", func(t *T) {
