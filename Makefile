@@ -39,7 +39,7 @@ conformance: build
 BROWSER_PROCS ?= 3
 browser: build
 	.ci/deps redis image browser
-	$(SESSIONCONF) run -target $(TARGET) -reports $(REPORTS) -suites browser -procs $(BROWSER_PROCS) $(RUNFLAGS)
+	$(SESSIONCONF) run -target $(TARGET) -reports $(REPORTS) -suites browser -browser-procs $(BROWSER_PROCS) $(RUNFLAGS)
 
 ## flask: another language: the story's Flask app on Debian's Flask-Session
 ##   0.3.2 (fixtures/targets/flask/) in every profile, against its

@@ -44,6 +44,7 @@ type runOptions struct {
 	profiles     listFlag
 	suites       listFlag
 	procs        int
+	browserProcs int
 	jobs         int
 	reports      string
 	labelFilter  string
@@ -62,6 +63,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&o.profiles, "profiles", "profiles to test, comma-separated (default: all the manifest declares)")
 	fs.Var(&o.suites, "suites", "suites to run: http, browser (default: all)")
 	fs.IntVar(&o.procs, "procs", 8, "parallel Ginkgo processes per suite run (specs mostly wait, so more than the CPUs is fine)")
+	fs.IntVar(&o.browserProcs, "browser-procs", 3, "parallel Ginkgo processes of the browser suite (each runs a Chromium: CPU-bound, unlike the HTTP suite)")
 	fs.IntVar(&o.jobs, "jobs", 3, "suite runs (profile x suite) at once")
 	fs.StringVar(&o.reports, "reports", "reports", "report directory")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only specs matching this Ginkgo label expression, e.g. 'LIFE-1 || LIFE-2', '/^TOKEN-/' or 'MUST' (the run is then marked filtered)")
@@ -341,6 +343,9 @@ func runJob(ctx context.Context, root, bin, runID string, o runOptions, j *job) 
 	}
 	defer log.Close()
 	procs := o.procs
+	if j.suite.name == "browser" {
+		procs = o.browserProcs
+	}
 	if j.m.External != nil {
 		procs = 1
 	}
