@@ -168,6 +168,13 @@ func style(w http.ResponseWriter, r *http.Request) {
 // Retry-After when the store is unavailable (it will be back), 500 for
 // anything else. Never a pretended success, never a detail.
 func (a *App) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		// The client went away (or the server is shutting down) and the
+		// store call was cancelled with it: nobody to answer, nothing wrong
+		// with the store.
+		a.Log.Info("request cancelled before it finished", "method", r.Method, "path", r.URL.Path)
+		return
+	}
 	status := http.StatusInternalServerError
 	if errors.Is(err, store.ErrUnavailable) {
 		status = http.StatusServiceUnavailable
