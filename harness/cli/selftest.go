@@ -418,6 +418,12 @@ dispatch:
 	if !s.OK() {
 		return exitFail
 	}
+	// Every MUST requirement has a mutant (DESIGN.md): a complete run that
+	// leaves one uncovered fails, so a new requirement comes with its mutant.
+	if len(o.only) == 0 && o.labelFilter == "" && len(s.UncoveredMust) > 0 {
+		fmt.Fprintf(stdout, "sessionconf selftest: no mutant catches the MUST requirement(s) %s: add one to %s\n", strings.Join(s.UncoveredMust, ", "), mutantsDir)
+		return exitFail
+	}
 	return exitOK
 }
 
