@@ -91,6 +91,8 @@ func corruptBytes(p string, how Corruption) ([]byte, error) {
 		return data[:min(2, len(data))], nil
 	case Empty:
 		return nil, nil
+	case Garbled:
+		return append([]byte(nil), garbledRecord...), nil
 	}
 	return nil, fmt.Errorf("inspect: unknown corruption %q", how)
 }

@@ -30,10 +30,19 @@ const (
 	Garbage   Corruption = "garbage"   // 64 random-looking bytes, the same in every run
 	Truncated Corruption = "truncated" // the first 2 bytes only
 	Empty     Corruption = "empty"     // zero bytes
+	// Garbled keeps a plausible header and garbles the body: a far-future
+	// expiry in the 4-byte form file caches put first (cachelib, so the
+	// store reads on), then bytes no decoder accepts. Random garbage mostly
+	// fails at the header; a store must survive a bad body too.
+	Garbled Corruption = "garbled body"
 )
 
 // Corruptions lists every kind.
-var Corruptions = []Corruption{Garbage, Truncated, Empty}
+var Corruptions = []Corruption{Garbage, Truncated, Empty, Garbled}
+
+// garbledRecord is what Garbled writes: 0x7ffffff0 little-endian (a 2038
+// expiry), then an integer opcode with no integer after it.
+var garbledRecord = []byte("\xf0\xff\xff\x7fInot-a-number\n.")
 
 // garbageRecord is what Garbage writes. It is fixed, not drawn per run, so
 // a verdict is reproducible: a parser that chokes on a few random inputs in

@@ -74,6 +74,8 @@ func (r Redis) Corrupt(ctx context.Context, key string, how Corruption) error {
 	switch how {
 	case Garbage:
 		val = GarbageRecord()
+	case Garbled:
+		val = append([]byte(nil), garbledRecord...)
 	case Truncated:
 		old, err := r.Client.Get(ctx, key).Bytes()
 		if err != nil {

@@ -48,7 +48,7 @@ var _ = Describe("Robustness", func() {
 		t.Login(jane, t.Account(1))
 		for _, how := range inspect.Corruptions {
 			before := t.Records("before john's login")
-			john := t.Visitor(app, "john-"+string(how))
+			john := t.Visitor(app, "john-"+strings.ReplaceAll(string(how), " ", "-"))
 			t.Login(john, t.Account(0))
 			rec := t.NewRecords(before, "after john's login")[0]
 			t.Journal.Event("corrupt %s: %s", rec.Key, how)
