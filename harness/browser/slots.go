@@ -3,17 +3,19 @@ package browser
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
-	"syscall"
 	"time"
 )
 
 // EnvSlots sets how many browser specs may drive a browser at once on the
 // machine (0: no limit). Default: twice the CPUs, at least 2.
 const EnvSlots = "SESSIONCONF_BROWSER_SLOTS"
+
+// slotNamespace prefixes the slots' socket names; tests use their own.
+var slotNamespace = "@sessionconf/browser-slot/"
 
 // Slots returns the machine-wide number of browser slots.
 func Slots() int {
@@ -25,23 +27,23 @@ func Slots() int {
 
 // Slot is a held browser slot.
 type Slot struct {
-	f *os.File
+	l net.Listener
 	N int // which slot
 }
 
 // Release gives the slot back; nil-safe and idempotent.
 func (s *Slot) Release() {
-	if s == nil || s.f == nil {
+	if s == nil || s.l == nil {
 		return
 	}
-	syscall.Flock(int(s.f.Fd()), syscall.LOCK_UN)
-	s.f.Close()
-	s.f = nil
+	s.l.Close()
+	s.l = nil
 }
 
 // AcquireSlot waits until fewer than Slots() browser specs run on the
-// machine (every process of every suite run shares the lock files in the
-// temporary directory) and takes a slot. A browser that renders starves
+// machine and takes a slot: slot i is the abstract Unix socket
+// "@sessionconf/browser-slot/i", which one process at a time can bind,
+// whatever its temporary directory, and which leaves no file behind. A browser that renders starves
 // the others on a small machine: dozens of them at once make every one
 // miss its timeouts, while a few at a time finish quickly. The slot is
 // released by Release, or by the kernel when the process dies. With no
@@ -51,20 +53,11 @@ func AcquireSlot(ctx context.Context) (*Slot, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	dir := filepath.Join(os.TempDir(), "sessionconf-browser-slots")
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return nil, err
-	}
 	for {
 		for i := range n {
-			f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("slot-%d.lock", i)), os.O_CREATE|os.O_RDWR, 0o666)
-			if err != nil {
-				return nil, err
+			if l, err := net.Listen("unix", slotNamespace+strconv.Itoa(i)); err == nil {
+				return &Slot{l: l, N: i}, nil
 			}
-			if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-				return &Slot{f: f, N: i}, nil
-			}
-			f.Close()
 		}
 		select {
 		case <-ctx.Done():

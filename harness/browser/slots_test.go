@@ -3,12 +3,14 @@ package browser
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"testing"
 	"time"
 )
 
 func TestSlotsLimitBrowserSpecs(t *testing.T) {
-	t.Setenv("TMPDIR", t.TempDir())
+	slotNamespace = fmt.Sprintf("@sessionconf-test/%d/browser-slot/", os.Getpid())
 	t.Setenv(EnvSlots, "2")
 	ctx := context.Background()
 	a, err := AcquireSlot(ctx)

@@ -293,7 +293,8 @@ func buildSuites(ctx context.Context, root string, ss []suite, stderr io.Writer)
 	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
 		return "", nil, err
 	}
-	dir, err := os.MkdirTemp(filepath.Join(root, "bin"), "suites-")
+	removeStaleSuiteDirs(filepath.Join(root, "bin"))
+	dir, err := os.MkdirTemp(filepath.Join(root, "bin"), fmt.Sprintf("suites-%d-", os.Getpid()))
 	if err != nil {
 		return "", nil, err
 	}
@@ -307,6 +308,19 @@ func buildSuites(ctx context.Context, root string, ss []suite, stderr io.Writer)
 		out[s.name] = bin
 	}
 	return dir, out, nil
+}
+
+// removeStaleSuiteDirs removes the suite directories of runs whose process
+// is gone (killed before it could clean up).
+func removeStaleSuiteDirs(bin string) {
+	dirs, _ := filepath.Glob(filepath.Join(bin, "suites-*"))
+	for _, d := range dirs {
+		pid, _ := strconv.Atoi(strings.SplitN(strings.TrimPrefix(filepath.Base(d), "suites-"), "-", 2)[0])
+		if pid <= 0 || syscall.Kill(pid, 0) == nil {
+			continue
+		}
+		os.RemoveAll(d)
+	}
 }
 
 // buildTarget runs the manifest's build once for the whole run.

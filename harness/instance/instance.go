@@ -13,12 +13,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"text/template"
 	"time"
 
@@ -377,20 +375,10 @@ const (
 var (
 	portMu    sync.Mutex
 	portsUsed = map[int]bool{}
-	// portLocks keeps the reservation of every port handed out open for
-	// the life of the process.
-	portLocks []*os.File
+	// portHolds keeps the reservation of every port handed out for the
+	// life of the process.
+	portHolds []net.Listener
 )
-
-// PortLockDir holds one lock file per port handed out; see reservePort. It
-// is in /tmp, not $TMPDIR, which differs between runs (.ci/run sets its
-// own) while the ports do not.
-var PortLockDir = func() string {
-	if info, err := os.Stat("/tmp"); err == nil && info.IsDir() {
-		return "/tmp/sessionconf-ports"
-	}
-	return filepath.Join(os.TempDir(), "sessionconf-ports")
-}()
 
 // FreePort returns a port on 127.0.0.1 that was free a moment ago and that
 // neither this process nor another harness process on the machine (the
@@ -420,22 +408,16 @@ func FreePort() (int, error) {
 	return 0, errors.New("instance: no free port found")
 }
 
-// reservePort takes an exclusive flock on the port's lock file and keeps it
-// until the process exits (the kernel drops it then, also on a crash). It
-// reports false when another process holds the port. Without a lock
-// directory it reserves nothing and says yes: the probe alone decides.
+// reservePort reserves port p for this process until it exits: it binds
+// the abstract Unix socket "@sessionconf/port/<p>", which only one process
+// on the machine can hold and which the kernel releases when the process
+// ends, also on a crash, leaving no file behind. It reports false when
+// another process holds the port.
 func reservePort(p int) bool {
-	if err := os.MkdirAll(PortLockDir, 0o777); err != nil {
-		return true
-	}
-	f, err := os.OpenFile(filepath.Join(PortLockDir, strconv.Itoa(p)), os.O_CREATE|os.O_RDWR, 0o666)
+	l, err := net.Listen("unix", "@sessionconf/port/"+strconv.Itoa(p))
 	if err != nil {
-		return true
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
 		return false
 	}
-	portLocks = append(portLocks, f)
+	portHolds = append(portHolds, l)
 	return true
 }
