@@ -6,9 +6,7 @@
 GO       ?= go
 BIN      := bin
 REPORTS  ?= reports
-TARGET   ?=
 export TESTCONTAINERS_RYUK_DISABLED := true
-# Keep go test's temp files (and rod's, and the suites') in one place we remove.
 export GOFLAGS := -buildvcs=false
 
 SESSIONCONF := $(BIN)/sessionconf

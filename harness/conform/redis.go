@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/onsi/ginkgo/v2"
@@ -47,8 +48,15 @@ func startSharedRedis(ctx context.Context, _ string) (json.RawMessage, error) {
 }
 
 func stopSharedRedis(ctx context.Context, _ json.RawMessage) {
-	if ownedProvider != nil {
-		ownedProvider.Close(ctx)
+	if ownedProvider == nil {
+		return
+	}
+	ownedProvider.Close(ctx)
+	// The run ID labels every container of the run. When sessionconf run
+	// set it, other suite runs of the same run may still be using theirs:
+	// only the command reaps, at the very end. A suite run on its own owns
+	// its run ID and reaps what an interrupted spec may have left.
+	if os.Getenv(redisprov.EnvRunID) == "" {
 		redisprov.Reap(ctx, ownedProvider.RunID())
 	}
 }
