@@ -25,9 +25,9 @@ const crashRounds = 10
 // a word ("session:_qmOr5TMPLenT6Dn"), which is no leftover.
 var temporaryName = regexp.MustCompile(`(?i)^\.|^tmp|(^|[^a-z0-9])(tmp|temp)([^a-z0-9]|$)|~$|\.__wz_cache$`)
 
-// minRestartLifetime is PERSIST-3's lifetime for a target that restarts
-// instantly; a slower restart adds twice its duration.
-const minRestartLifetime = 4 * time.Second
+// restartSlack is what PERSIST-3's lifetime keeps in hand beyond the
+// restart it measured.
+const restartSlack = 2 * time.Second
 
 // PERSIST-4's scale-out: requests alternated by a load balancer, and
 // users browsing through a rolling restart.
@@ -86,7 +86,10 @@ var _ = Describe("Persistence", func() {
 		t.Restart(probe)
 		restart := time.Since(began)
 		t.Stop(probe)
-		lifetime := (minRestartLifetime + 2*restart).Round(time.Second)
+		// The session must last: the wait before the restart (tolerance
+		// plus a second), the restart (three probes' worth, for a slower
+		// one), and a tolerance before its end when it is checked.
+		lifetime := (2*t.Timeouts.Tolerance + time.Second + 3*restart + restartSlack).Round(time.Second)
 
 		app := t.Launch(Lifetime(lifetime))
 		// Two sessions logged in alike: john's is used after the restart
