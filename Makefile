@@ -17,7 +17,7 @@ TARGET ?= $(REFERENCE_TARGETS)
 # Extra flags for `sessionconf run`, e.g. RUNFLAGS='-label-filter=MUST -v'.
 RUNFLAGS ?=
 
-.PHONY: all build run test unit conformance browser flask selftest bench redis-image spec check-spec fuzz clean
+.PHONY: all build run test unit conformance browser container flask selftest bench redis-image spec check-spec fuzz clean
 
 all: build
 
@@ -51,6 +51,16 @@ FLASK_RUNFLAGS ?= -jobs 2 -procs 4 -timeout spec=6m
 flask: build
 	.ci/deps redis image flask
 	$(SESSIONCONF) run -target $(FLASK_TARGETS) -suites http -reports $(REPORTS)/flask $(FLASK_RUNFLAGS) $(RUNFLAGS)
+
+## container: the container mode proven end to end: the reference's image
+##   (built locally by fixtures/targets/reference-image/build.sh, no
+##   registry) run by testcontainers on a network with Redis, in every
+##   profile, for a core set of requirements (CONTAINER_FILTER='' for all;
+##   a full run takes minutes: every restart is a docker stop and start)
+CONTAINER_FILTER ?= PERSIST-1 || PERSIST-4 || CLEAR-1 || LIFE-1 || LIFE-7 || TOKEN-12 || ROBUST-2 || COOKIE-1 || PROFILE-1
+container: build
+	.ci/deps redis image
+	$(SESSIONCONF) run -target fixtures/targets/reference-container.yaml -suites http $(if $(CONTAINER_FILTER),-label-filter '$(CONTAINER_FILTER)') -reports $(REPORTS)/container $(RUNFLAGS)
 
 ## selftest: the suite against every mutant of the reference (fixtures/mutants):
 ##   fails if a mutant survives or breaks more than its expected-failure list
@@ -100,7 +110,7 @@ bench: build
 	$(GO) run ./reference/cmd/refbench -bin $(BIN)/refserver $(BENCHFLAGS)
 
 ## test: everything CI runs
-test: unit check-spec conformance flask selftest
+test: unit fuzz check-spec conformance container flask selftest
 
 ## redis-image: the offline Redis image from Debian's redis-server (no registry);
 ##   skipped when present, FORCE=1 rebuilds, SESSIONCONF_REDIS_IMAGE=tag renames

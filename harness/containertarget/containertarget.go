@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
+	dockernetwork "github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
@@ -48,7 +48,7 @@ var engine struct {
 	err  error
 	prov *testcontainers.DockerProvider
 	cli  client.APIClient
-	net  *testcontainers.DockerNetwork
+	net  network
 	mu   sync.Mutex
 	seq  int
 }
@@ -61,21 +61,30 @@ func connect(ctx context.Context) error {
 			return
 		}
 		engine.prov, engine.cli = prov, prov.Client()
-		nw, err := tcnetwork.New(ctx, tcnetwork.WithLabels(labels()))
+		// The name sorts after Docker's "bridge": a container's default
+		// route goes to the network whose name comes first, and moving the
+		// shared Redis's default route (a testcontainers network is named by
+		// a UUID, "0..." to "f...") re-creates its published port, which
+		// refuses connections for a moment in the middle of other specs.
+		name := fmt.Sprintf("sessionconf-targets-%s-%d", runID(), os.Getpid())
+		res, err := engine.cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: labels()})
 		if err != nil {
 			engine.err = fmt.Errorf("create the Docker network of container targets: %w", err)
 			return
 		}
-		engine.net = nw
+		engine.net = network{ID: res.ID, Name: name}
 	})
 	return engine.err
 }
 
+// network is the Docker network of this process's container targets.
+type network struct{ ID, Name string }
+
 // Close removes this process's network; containers are removed by their
 // instances (and, whatever is left after an interrupt, by redisprov.Reap).
 func Close(ctx context.Context) {
-	if engine.net != nil {
-		engine.net.Remove(ctx)
+	if engine.net.ID != "" {
+		engine.cli.NetworkRemove(ctx, engine.net.ID, client.NetworkRemoveOptions{})
 	}
 }
 
@@ -171,16 +180,16 @@ func Launch(ctx context.Context, in *instance.Instance) (instance.Runner, error)
 			scheme = "https"
 		}
 		in.BaseURL = fmt.Sprintf("%s://127.0.0.1:%d", scheme, port)
-		containerPort := network.MustParsePort(strconv.Itoa(inside) + "/tcp")
-		binding := network.PortBinding{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(port)}
+		containerPort := dockernetwork.MustParsePort(strconv.Itoa(inside) + "/tcp")
+		binding := dockernetwork.PortBinding{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(port)}
 		c, err := testcontainers.Run(ctx, m.Container.Image,
 			testcontainers.WithName(fmt.Sprintf("%s-%d", name, attempt)),
 			testcontainers.WithLabels(labels()),
 			testcontainers.WithEnv(envMap),
 			testcontainers.WithExposedPorts(containerPort.String()),
-			tcnetwork.WithNetwork(nil, engine.net),
+			tcnetwork.WithNetworkName(nil, engine.net.Name),
 			testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-				hc.PortBindings = network.PortMap{containerPort: {binding}}
+				hc.PortBindings = dockernetwork.PortMap{containerPort: {binding}}
 				hc.Binds = append(hc.Binds, binds...)
 			}),
 			testcontainers.WithWaitStrategyAndDeadline(in.Config.StartTimeout, wait.ForNop(r.waitReady)),
@@ -347,7 +356,7 @@ func redisInNetwork(ctx context.Context, raw string) (string, error) {
 	alias := "redis-" + port
 	_, err = engine.cli.NetworkConnect(ctx, engine.net.ID, client.NetworkConnectOptions{
 		Container:      list.Items[0].ID,
-		EndpointConfig: &network.EndpointSettings{Aliases: []string{alias}},
+		EndpointConfig: &dockernetwork.EndpointSettings{Aliases: []string{alias}},
 	})
 	if err != nil && !strings.Contains(err.Error(), "already exists") {
 		return "", fmt.Errorf("attach Redis to the targets' network: %w", err)
