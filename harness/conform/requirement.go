@@ -20,6 +20,12 @@ import (
 // resultEntry names the report entry each spec leaves with its result.
 const resultEntry = "sessionconf.result"
 
+// WaitsLong marks a spec that spends seconds waiting out a lifetime, an
+// idle timeout or a janitor. Ginkgo hands higher-priority specs to the
+// parallel processes first: a long wait that starts last would otherwise
+// form the run's tail while every other process sits idle.
+var WaitsLong = ginkgo.SpecPriority(1)
+
 // Requirement registers the spec of one requirement for the run's profile:
 // a Ginkgo It labelled with the requirement's ID, level and the profile,
 // so --label-filter='LIFE-1' or 'MUST && redis' select specs. The body

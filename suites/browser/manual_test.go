@@ -56,5 +56,5 @@ var _ = Describe("The manual test", func() {
 		john.WaitUntil(loggedIn.Add(lifetime+t.Timeouts.Tolerance), "the lifetime plus tolerance")
 		john.Reload()
 		john.ExpectLoginPage(t.Account(0), "after the lifetime")
-	})
+	}, WaitsLong)
 })

@@ -133,7 +133,7 @@ var _ = Describe("Lifetime and expiry", func() {
 		}
 		t.SleepUntil(expiry.Add(t.Timeouts.Tolerance), "a tolerance after the cookie's expiry")
 		t.ExpectAnonymous(john, t.Account(0), "a tolerance after the cookie's expiry (the session must not outlive the cookie)")
-	})
+	}, WaitsLong)
 
 	Requirement("LIFE-5", func(t *T) {
 		opts := []LaunchOption{Lifetime(lifetime)}
@@ -148,7 +148,7 @@ var _ = Describe("Lifetime and expiry", func() {
 		deadline := loggedIn.Add(lifetime + t.Timeouts.Tolerance)
 		ended := t.HoldsBy(deadline, time.Second, func() bool { return t.StateOf(t.Dashboard(john), t.Account(0)) == Anonymous })
 		t.Check(ended, "a session used every second must end within its absolute lifetime (%v) plus tolerance, but was still valid %v after login", lifetime, lifetime+t.Timeouts.Tolerance)
-	})
+	}, WaitsLong)
 
 	Requirement("LIFE-6", func(t *T) {
 		app := t.Launch(Lifetime(longLifetime), IdleTimeout(idleTimeout))
@@ -160,7 +160,7 @@ var _ = Describe("Lifetime and expiry", func() {
 		last := time.Now()
 		t.SleepUntil(last.Add(idleTimeout+t.Timeouts.Tolerance), "the idle timeout plus tolerance, with no request")
 		t.ExpectAnonymous(john, t.Account(0), fmt.Sprintf("after %v idle (idle timeout %v)", idleTimeout+t.Timeouts.Tolerance, idleTimeout))
-	})
+	}, WaitsLong)
 
 	Requirement("LIFE-7", func(t *T) {
 		app := t.Launch(Lifetime(lifetime))
@@ -185,7 +185,7 @@ var _ = Describe("Lifetime and expiry", func() {
 				t.Check(a.Key != rec.Key, "the session key %s is still in Redis after the lifetime (%s)", rec.Key, ttlString(a))
 			}
 		}
-	})
+	}, WaitsLong)
 
 	Requirement("LIFE-8", func(t *T) {
 		interval := t.Target.Features.CleanupInterval.Std()
@@ -209,7 +209,7 @@ var _ = Describe("Lifetime and expiry", func() {
 		after := t.Records("after expiry and cleanup")
 		left := inspect.Keys(inspect.Remaining(created, after))
 		t.Check(len(left) == 0, "%d of the 10 expired session files are still in the directory %v after the lifetime plus the cleanup interval (%v): %v", len(left), shortLifetime, interval, left)
-	})
+	}, WaitsLong)
 })
 
 func ttlString(r inspect.Record) string {

@@ -116,7 +116,7 @@ var _ = Describe("Persistence", func() {
 
 		t.SleepUntil(janeIn.Add(lifetime+t.Timeouts.Tolerance), "the original lifetime plus tolerance")
 		t.ExpectAnonymous(jane, t.Account(1), "after the original lifetime, unused since the login (a restart must not extend the session)")
-	})
+	}, WaitsLong)
 
 	Requirement("PERSIST-4", func(t *T) {
 		a := t.Launch()
