@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onsi/gomega"
+
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
@@ -118,6 +120,20 @@ func (t *T) StateOf(r *visitor.Response, acct target.Account) State {
 		return Anonymous
 	}
 	return Unexpected
+}
+
+// SettledState loads the dashboard through v until the answer is not a
+// server error, for at most the recovery timeout, and returns the last
+// state seen: a target under load may refuse a request with a 5xx, which
+// says nothing of the session the spec asks about.
+func (t *T) SettledState(v *visitor.Visitor, acct target.Account) State {
+	state := ServerError
+	quiet := gomega.NewGomega(func(string, ...int) {}) // running out of time is the caller's verdict
+	quiet.Eventually(t.ctx, func() State {
+		state = t.StateOf(t.Dashboard(v), acct)
+		return state
+	}).WithTimeout(t.Timeouts.Recovery).WithPolling(t.Timeouts.Poll).ShouldNot(gomega.Equal(ServerError))
+	return state
 }
 
 // ExpectAuthenticated loads the dashboard through v and records a failure

@@ -127,30 +127,48 @@ var _ = Describe("Clearing and logout", func() {
 			opts = append(opts, IdleTimeout(time.Hour)) // every request writes the session back
 		}
 		app := t.Launch(opts...)
-		resurrected := 0
+		// A trial whose logout the target refused (5xx, an overloaded
+		// machine) rightly leaves the session alive and shows nothing of
+		// the race; nor does a replay that never gets past a 5xx.
+		resurrected, refused, undecided := 0, 0, 0
 		for trial := range resurrectionTrials {
 			u := t.BulkVisitor(app, fmt.Sprintf("trial%d", trial))
 			t.Login(u, t.Account(0))
 			saved := u.Jar()
+			var loggedOut *visitor.Response
 			t.Parallel(inflightRequests+1, inflightRequests+1, func(i int) {
 				if i == inflightRequests/2 {
 					logout := t.BulkVisitor(app, "logout")
 					logout.SetJar(saved)
-					t.Logout(logout)
+					loggedOut = t.Logout(logout)
 					return
 				}
 				in := t.BulkVisitor(app, "inflight")
 				in.SetJar(saved)
 				in.Get(t.Context(), t.Target.Routes.Dashboard)
 			})
+			if loggedOut == nil {
+				continue // the logout's own failure is recorded
+			}
+			if loggedOut.Status >= 500 {
+				refused++
+				continue
+			}
 			replay := t.BulkVisitor(app, "replay")
 			replay.SetJar(saved)
-			if t.StateOf(t.Dashboard(replay), t.Account(0)) != Anonymous {
+			switch t.SettledState(replay, t.Account(0)) {
+			case Anonymous:
+			case Authenticated:
 				resurrected++
+			default:
+				undecided++
 			}
 		}
-		t.Journal.Event("%d trials of a logout among %d in-flight requests: %d sessions came back", resurrectionTrials, inflightRequests, resurrected)
+		t.Journal.Event("%d trials of a logout among %d in-flight requests: %d sessions came back, %d logouts refused with a 5xx, %d replays undecided", resurrectionTrials, inflightRequests, resurrected, refused, undecided)
 		t.Check(resurrected == 0, "in %d of %d trials the session was valid again after a logout raced %d in-flight requests", resurrected, resurrectionTrials, inflightRequests)
+		if resurrected == 0 && refused+undecided > resurrectionTrials/2 {
+			t.Broken(fmt.Errorf("only %d of %d trials showed the race: %d logouts were refused with a 5xx and %d replays never got past one (an overloaded machine: run with fewer -procs)", resurrectionTrials-refused-undecided, resurrectionTrials, refused, undecided))
+		}
 	})
 
 	Requirement("CLEAR-8", func(t *T) {
