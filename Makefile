@@ -34,7 +34,7 @@ conformance: build
 ## browser: the browser suite alone (headless Debian chromium) against the
 ##   reference in every profile, or TARGET=manifest.yaml; BROWSER_PROCS
 ##   Ginkgo processes (one browser each) per profile
-BROWSER_PROCS ?= 3
+BROWSER_PROCS ?= 2
 browser: build
 	.ci/deps redis image browser
 	$(SESSIONCONF) run -target $(TARGET) -reports $(REPORTS) -suites browser -browser-procs $(BROWSER_PROCS) $(RUNFLAGS)

@@ -63,7 +63,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&o.profiles, "profiles", "profiles to test, comma-separated (default: all the manifest declares)")
 	fs.Var(&o.suites, "suites", "suites to run: http, browser (default: all)")
 	fs.IntVar(&o.procs, "procs", 8, "parallel Ginkgo processes per suite run (specs mostly wait, so more than the CPUs is fine)")
-	fs.IntVar(&o.browserProcs, "browser-procs", 3, "parallel Ginkgo processes of the browser suite (each runs a Chromium: CPU-bound, unlike the HTTP suite)")
+	fs.IntVar(&o.browserProcs, "browser-procs", 2, "parallel Ginkgo processes of the browser suite per profile (each runs a Chromium: CPU-bound, unlike the HTTP suite; 2 was fastest on 2 cores)")
 	fs.IntVar(&o.jobs, "jobs", 3, "profiles of one suite run at once (the suites run one after another)")
 	fs.StringVar(&o.reports, "reports", "reports", "report directory")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only specs matching this Ginkgo label expression, e.g. 'LIFE-1 || LIFE-2', '/^TOKEN-/' or 'MUST' (the run is then marked filtered)")
@@ -308,14 +308,17 @@ func buildSuites(ctx context.Context, root string, ss []suite, stderr io.Writer)
 	if err != nil {
 		return "", nil, err
 	}
+	// One go command for every suite: it builds them in parallel and
+	// writes <package>.test into dir.
+	args := []string{"test", "-c", "-o", dir + string(filepath.Separator)}
 	for _, s := range ss {
-		bin := filepath.Join(dir, s.name+".test")
-		cmd := exec.CommandContext(ctx, "go", "test", "-c", "-o", bin, "./"+s.pkg)
-		cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
-		if err := cmd.Run(); err != nil {
-			return dir, nil, fmt.Errorf("building the %s suite: %v", s.name, err)
-		}
-		out[s.name] = bin
+		args = append(args, "./"+s.pkg)
+		out[s.name] = filepath.Join(dir, filepath.Base(s.pkg)+".test")
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
+	if err := cmd.Run(); err != nil {
+		return dir, nil, fmt.Errorf("building the suites (%s): %v", strings.Join(names(ss), ", "), err)
 	}
 	return dir, out, nil
 }
