@@ -220,7 +220,12 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 		runs = append(runs, r)
 	}
 	merged := results.Merge(runs...)
-	merged.Target = results.Target{Name: m.Name, Manifest: m.Path, Mode: m.Mode()}
+	// One implementation, possibly a manifest per profile: name them all.
+	var paths []string
+	for _, mm := range manifests {
+		paths = append(paths, mm.Path)
+	}
+	merged.Target = results.Target{Name: m.Name, Manifest: strings.Join(paths, ", "), Mode: m.Mode()}
 	merged.Duration = time.Since(start).Seconds()
 	merged.Started = start
 	if _, err := merged.WriteJSON(reports); err != nil {

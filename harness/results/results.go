@@ -60,7 +60,7 @@ type Evidence struct {
 // Target identifies what was tested.
 type Target struct {
 	Name     string `json:"name"`
-	Manifest string `json:"manifest"`
+	Manifest string `json:"manifest"` // several: comma-separated
 	Mode     string `json:"mode"`
 }
 
