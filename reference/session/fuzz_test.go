@@ -21,9 +21,11 @@ import (
 
 // hostileCookies are the values the requirement catalog names: path
 // traversal, NUL, CR/LF, 8 KiB, non-UTF-8, and near-misses of real values.
+// The paths lead to the victim FuzzServerToken plants or to nowhere, never
+// to a file of the machine (a regression run as root would delete it).
 func hostileCookies() []string {
 	return []string{
-		"", "../../../../../../etc/passwd", "/etc/passwd", "..%2F..%2Fetc%2Fpasswd", "a\x00b",
+		"", "../victim", "../../../../../../../../../../../../nonexistent-sessionconf/victim", "/nonexistent-sessionconf/victim", "..%2F..%2Fvictim", "a\x00b",
 		strings.Repeat("a", 42) + "\x00", "x\r\nSet-Cookie: admin=1", strings.Repeat("A", 8192),
 		"\xff\xfe\xfd", "v1.", "v1." + strings.Repeat("A", 8192), "v1.====", "null", "{}",
 		strings.Repeat("/", 43), strings.Repeat(".", 43),
