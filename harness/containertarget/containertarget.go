@@ -213,10 +213,16 @@ func Launch(ctx context.Context, in *instance.Instance) (instance.Runner, error)
 // waitReady polls the ready route through the published port until it
 // answers below 500, failing early if the container exits.
 func (r *runner) waitReady(ctx context.Context, t wait.StrategyTarget) error {
-	client := &http.Client{Timeout: time.Second, Transport: insecure(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Each probe waits for its answer (bounded by ctx), never abandoned
+	// for a later one: see supervisor's waitReady.
+	client := &http.Client{Transport: insecure(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	u := r.in.URL(r.in.Manifest().Routes.Ready)
 	for {
-		resp, err := client.Get(u)
+		var resp *http.Response
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err == nil {
+			resp, err = client.Do(req)
+		}
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode < 500 {

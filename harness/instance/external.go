@@ -124,11 +124,19 @@ func (r *externalRunner) hook(ctx context.Context, name, command string) error {
 }
 
 func (r *externalRunner) waitReady(ctx context.Context) error {
-	client := &http.Client{Timeout: time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Each probe waits for its answer until the deadline, never abandoned
+	// for a later one: see supervisor's waitReady.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	deadline := time.Now().Add(r.in.Config.StartTimeout)
+	probeCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	url := r.in.URL(r.in.m.Routes.Ready)
 	for {
-		resp, err := client.Get(url)
+		var resp *http.Response
+		req, err := http.NewRequestWithContext(probeCtx, http.MethodGet, url, nil)
+		if err == nil {
+			resp, err = client.Do(req)
+		}
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode < 500 {

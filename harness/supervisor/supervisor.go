@@ -186,16 +186,35 @@ func (p *Process) start(ctx context.Context) error {
 }
 
 func (p *Process) waitReady(ctx context.Context, logPath string, exited chan struct{}) error {
+	// A probe is never abandoned once sent. A server that listens before
+	// its workers have booted (gunicorn) answers an abandoned probe later,
+	// and that request could still be running, writing a session record,
+	// when a spec kills the server right after readiness: a torn write
+	// the spec would blame on the target. So each probe waits for its
+	// answer until the start deadline or the process's exit; a refused
+	// connection returns at once and is retried.
 	client := &http.Client{
-		Timeout:   time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
 	deadline := time.Now().Add(p.cfg.StartTimeout)
+	probeCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	go func() {
+		select {
+		case <-exited:
+			cancel()
+		case <-probeCtx.Done():
+		}
+	}()
 	for {
-		resp, err := client.Get(p.cfg.ReadyURL)
+		var resp *http.Response
+		req, err := http.NewRequestWithContext(probeCtx, http.MethodGet, p.cfg.ReadyURL, nil)
+		if err == nil {
+			resp, err = client.Do(req)
+		}
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode < 500 {

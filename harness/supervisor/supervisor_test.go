@@ -11,21 +11,32 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 )
 
 // The test binary doubles as the supervised server: with FAKE_SERVER_ADDR
-// set it serves HTTP there (and with FAKE_SERVER_IGNORE_TERM ignores
-// SIGTERM, like a server that never shuts down cleanly).
+// set it serves HTTP there (with FAKE_SERVER_IGNORE_TERM it ignores
+// SIGTERM, like a server that never shuts down cleanly; with
+// FAKE_SERVER_SLOW_FIRST=<duration> its first answer takes that long).
 func TestMain(m *testing.M) {
 	if addr := os.Getenv("FAKE_SERVER_ADDR"); addr != "" {
 		if os.Getenv("FAKE_SERVER_IGNORE_TERM") != "" {
 			signal.Ignore(syscall.SIGTERM)
 		}
 		fmt.Println("fake server on", addr)
-		http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+		slowFirst, _ := time.ParseDuration(os.Getenv("FAKE_SERVER_SLOW_FIRST"))
+		var served atomic.Int32
+		http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			n := served.Add(1)
+			if n == 1 {
+				time.Sleep(slowFirst) // a worker still booting
+			}
+			fmt.Fprintln(w, "ok")
+			fmt.Println("served request", n)
+		})
 		if err := http.ListenAndServe(addr, nil); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -204,5 +215,24 @@ func TestStartWaitsForThePort(t *testing.T) {
 	var se *StartError
 	if !errors.As(err, &se) || !strings.Contains(se.Reason, "still in use") {
 		t.Errorf("a start on a taken port should say so, got %v", err)
+	}
+}
+
+// A server that listens before its workers answer (gunicorn booting) gets
+// one probe, answered late, not a second probe while the first is still
+// being served: an abandoned probe would still be running, perhaps
+// writing a session record, when a spec kills the server right after
+// readiness.
+func TestSlowFirstAnswerIsAwaitedNotAbandoned(t *testing.T) {
+	ctx := context.Background()
+	cfg := config(t, []string{"$SELF"}, "FAKE_SERVER_SLOW_FIRST=1500ms")
+	p, err := Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Kill(ctx)
+	log := p.LogTail(10)
+	if !strings.Contains(log, "served request 1") || strings.Contains(log, "served request 2") {
+		t.Errorf("readiness should rest on the first probe, answered after 1.5s, and send no other; the server's log:\n%s", log)
 	}
 }
