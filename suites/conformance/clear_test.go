@@ -19,6 +19,9 @@ import (
 const (
 	resurrectionTrials = 30
 	inflightRequests   = 20
+	// maxUndecidedReplays ends the trials early: each replay stuck on a
+	// 5xx is retried for the recovery timeout.
+	maxUndecidedReplays = 3
 )
 
 var _ = Describe("Clearing and logout", func() {
@@ -131,7 +134,13 @@ var _ = Describe("Clearing and logout", func() {
 		// machine) rightly leaves the session alive and shows nothing of
 		// the race; nor does a replay that never gets past a 5xx.
 		resurrected, refused, undecided := 0, 0, 0
+		inconclusive := func() bool {
+			return undecided >= maxUndecidedReplays || refused+undecided > resurrectionTrials/2
+		}
 		for trial := range resurrectionTrials {
+			if inconclusive() {
+				break // no verdict is left to reach: do not wait out every replay
+			}
 			u := t.BulkVisitor(app, fmt.Sprintf("trial%d", trial))
 			t.Login(u, t.Account(0))
 			saved := u.Jar()
@@ -166,8 +175,8 @@ var _ = Describe("Clearing and logout", func() {
 		}
 		t.Journal.Event("%d trials of a logout among %d in-flight requests: %d sessions came back, %d logouts refused with a 5xx, %d replays undecided", resurrectionTrials, inflightRequests, resurrected, refused, undecided)
 		t.Check(resurrected == 0, "in %d of %d trials the session was valid again after a logout raced %d in-flight requests", resurrected, resurrectionTrials, inflightRequests)
-		if resurrected == 0 && refused+undecided > resurrectionTrials/2 {
-			t.Broken(fmt.Errorf("only %d of %d trials showed the race: %d logouts were refused with a 5xx and %d replays never got past one (an overloaded machine: run with fewer -procs)", resurrectionTrials-refused-undecided, resurrectionTrials, refused, undecided))
+		if resurrected == 0 && inconclusive() {
+			t.Broken(fmt.Errorf("CLEAR-7 could not observe the race: %d logouts were refused with a 5xx and %d replays never got past one within %v (an overloaded machine: run with fewer -procs)", refused, undecided, t.Timeouts.Recovery))
 		}
 	})
 
