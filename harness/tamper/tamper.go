@@ -1,7 +1,8 @@
 // Package tamper makes the altered cookies TOKEN-6 sends: flipped bits,
 // truncations, stripped or swapped signatures, and edits of a readable
 // payload. Every mutation changes what the value decodes to, so a server
-// that accepts one has really accepted a tampered cookie.
+// that accepts one has really accepted a tampered cookie. It also makes
+// TOKEN-7's hostile values (Hostile), which aim only at the spec's canary.
 package tamper
 
 import (

@@ -3,7 +3,6 @@ package conformance_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -27,25 +26,6 @@ const (
 	minEntropyBits  = 64
 	goodEntropyBits = 128
 )
-
-// hostileCookieValues are TOKEN-7's attempts to make a session ID a path,
-// a glob, a header or a command. Some bytes (NUL, CR/LF, invalid UTF-8)
-// cannot go through Go's HTTP client; they are sent on a raw connection.
-// Every path and command aims at the spec's canary next to the store,
-// never at a file of the machine: a vulnerable target run as root would
-// delete what a cookie names (a mutant of ours once deleted /etc/passwd
-// that way), and only a file the spec watches shows what happened.
-func hostileCookieValues(canary string) []string {
-	deep := strings.Repeat("../", 12) + strings.TrimPrefix(filepath.ToSlash(canary), "/")
-	pwned := filepath.Join(filepath.Dir(canary), "pwned")
-	return []string{
-		"../canary.txt", "../../canary.txt", deep, canary,
-		`..\..\..\canary.txt`, "%2e%2e%2fcanary.txt", "..%2fcanary.txt", "....//....//canary.txt",
-		"a\x00b", "\x00", "../canary.txt\x00.json", strings.Repeat("A", 8192), "\xff\xfe\xfd\xfc",
-		"*", "?", "[", "*?[]", "session:*", "a\r\nX-Injected: 1", "~", "$(touch " + pwned + ")", "`touch " + pwned + "`",
-		`\\server\share`, "' OR '1'='1",
-	}
-}
 
 var _ = Describe("Token security", func() {
 	Requirement("TOKEN-1", func(t *T) {
@@ -161,7 +141,7 @@ var _ = Describe("Token security", func() {
 		t.Login(jane, t.Account(1))
 		raw := t.Visitor(app, "hostile")
 		creds := fmt.Sprintf("%s=%s&%s=%s", t.Target.Form.Email, t.Account(0).Email, t.Target.Form.Password, t.Account(0).Password)
-		for _, hv := range hostileCookieValues(canary) {
+		for _, hv := range tamper.Hostile(canary) {
 			for _, req := range []struct{ method, path, body string }{
 				{"GET", t.Target.Routes.Dashboard, ""},
 				{"POST", t.Target.Routes.Login, creds},
