@@ -79,30 +79,31 @@ func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.P
 	res.Duration = time.Since(start).Seconds()
 	failures := t.Failures()
 
-	if o.infra == nil && ctx.Err() != nil {
-		// Interrupted or timed out: failures after that point say nothing
-		// about the target.
+	if o.infra == nil && o.unsupported == "" && ctx.Err() != nil {
+		// Interrupted or timed out: nothing after that point says
+		// anything about the target (recordFailure drops what came later).
 		o.infra = fmt.Errorf("the spec was interrupted (%v) before it finished", context.Cause(ctx))
 	}
-	switch {
-	case o.infra != nil:
-		res.Messages = []string{o.infra.Error()}
-		finish(res, results.Error, "", t.failureMessage([]string{"the harness could not complete the spec (status error, not a verdict on the target): " + o.infra.Error()}, res))
-	case o.unsupported != "":
-		finish(res, results.Unsupported, o.unsupported, nil)
-	case len(failures) > 0:
-		res.Messages = failures
-		if e, listed := current.known.Lookup(req.ID, p); listed {
-			finish(res, results.XFail, fmt.Sprintf("%s:%d: %s", current.known.Path, e.Line, e.Reason), nil)
-		}
-		finish(res, results.Fail, "", t.failureMessage(failures, res))
+	_, listed := current.known.Lookup(req.ID, p)
+	status, msgs := verdict(ending{failures: failures, outcome: o, listed: listed})
+	res.Messages = msgs
+	switch status {
+	case results.Error:
+		finish(res, status, "", t.failureMessage([]string{"the harness could not complete the spec (status error, not a verdict on the target): " + o.infra.Error()}, res))
+	case results.Unsupported:
+		finish(res, status, o.unsupported, nil)
+	case results.XFail:
+		e, _ := current.known.Lookup(req.ID, p)
+		finish(res, status, fmt.Sprintf("%s:%d: %s", current.known.Path, e.Line, e.Reason), nil)
+	case results.Fail:
+		finish(res, status, "", t.failureMessage(msgs, res))
+	case results.XPass:
+		e, _ := current.known.Lookup(req.ID, p)
+		msg := fmt.Sprintf("%s passed, but %s:%d lists it as known-failing (%s): remove the entry", req.ID, current.known.Path, e.Line, e.Reason)
+		res.Messages = []string{msg}
+		finish(res, status, "", &msg)
 	default:
-		if e, listed := current.known.Lookup(req.ID, p); listed {
-			msg := fmt.Sprintf("%s passed, but %s:%d lists it as known-failing (%s): remove the entry", req.ID, current.known.Path, e.Line, e.Reason)
-			res.Messages = []string{msg}
-			finish(res, results.XPass, "", &msg)
-		}
-		finish(res, results.Pass, "", nil)
+		finish(res, status, "", nil)
 	}
 }
 
@@ -250,6 +251,10 @@ func collect(report ginkgo.Report) *results.Run {
 		case !ok:
 			res = blankResult(sr)
 			res.Status, res.Reason = results.Skipped, "not selected by this run's filters"
+		case sr.State.Is(failureStates) && res.Status == results.XFail:
+			// A known failure was recorded before the spec timed out or
+			// failed in cleanup: the failure stands.
+			res.Messages = append(res.Messages, fmt.Sprintf("(then %s: %s)", sr.State, firstLine(sr.Failure.Message)))
 		case sr.State.Is(failureStates) && !res.Status.Failing():
 			// The spec failed after recording its result: a timeout, an
 			// interrupt, a failure in cleanup.
