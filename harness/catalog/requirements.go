@@ -46,8 +46,8 @@ var requirements = []Requirement{
 		Text:   "A session is still valid shortly before its lifetime ends.",
 		Source: "Quick Start"},
 	{ID: "LIFE-3", Level: Must, Profiles: all, Title: "Default lifetime and configuration",
-		Text:   "Without configuration the lifetime is 7 days; a configured lifetime is honoured; lifetimes above 400 days are refused or capped.",
-		Source: "Quick Start; RFC 6265bis 5.5"},
+		Text:   "Without configuration the lifetime is 7 days; a configured lifetime is honoured.",
+		Source: "Quick Start"},
 	{ID: "LIFE-4", Level: Must, Profiles: all, Title: "Cookie expiry matches server expiry",
 		Text:   "The login response's session cookie is persistent and its expiry is within tolerance of the server-side expiry; Max-Age and Expires, when both present, agree.",
 		Source: "Quick Start; RFC 6265bis 4.1.2.1-2; scs #251"},
@@ -65,6 +65,9 @@ var requirements = []Requirement{
 		Text:          "Expired session files are removed within the lifetime plus the declared cleanup interval.",
 		NotApplicable: map[Profile]string{Redis: "Redis expires keys itself; LIFE-7 covers it", Cookie: noStore + " delete"},
 		Source:        "Quick Start; FS #81; cachelib 0.3.0; gorilla/sessions #65"},
+	{ID: "LIFE-9", Level: Should, Profiles: all, Title: "Lifetimes beyond what browsers keep are refused or capped",
+		Text:   "A configured lifetime above 400 days is refused when the server starts (it exits with an error) or capped at 400 days, so the server never promises a cookie that browsers shorten by themselves.",
+		Source: "RFC 6265bis 5.5 (user agents cap cookie lifetimes at 400 days); split from LIFE-3 on 2026-12-06"},
 
 	// Clearing and logout
 	{ID: "CLEAR-1", Level: Must, Profiles: server, Title: "Clearing the store logs everyone out, and service continues",

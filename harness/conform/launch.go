@@ -2,10 +2,10 @@ package conform
 
 import (
 	"errors"
-
 	"fmt"
-	"github.com/onsi/ginkgo/v2"
 	"time"
+
+	"github.com/onsi/ginkgo/v2"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/evidence"
@@ -167,25 +167,29 @@ func (t *T) BulkVisitor(in *instance.Instance, name string) *visitor.Visitor {
 	return visitor.New(name, in.BaseURL, evidence.NewJournal(), t.Timeouts.Request)
 }
 
-// TryLaunch is Launch for specs that expect a start may be refused (a
-// setting out of range): it returns the start error instead of ending the
-// spec.
-func (t *T) TryLaunch(opts ...LaunchOption) (*instance.Instance, error) {
+// TryLaunch is Launch for specs that offer a setting the target may refuse
+// (a lifetime out of range). It returns the instance, or the refusal: the
+// target exited by itself with an error status before it was ready. Any
+// other way of not starting (not ready in time, killed by a signal, its
+// port taken) says nothing about the setting and ends the spec with status
+// error, as Launch does.
+func (t *T) TryLaunch(opts ...LaunchOption) (*instance.Instance, *supervisor.StartError) {
 	var in *instance.Instance
-	var err error
+	var refused *supervisor.StartError
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
 				a, ok := r.(abort)
-				if !ok || a.o.infra == nil {
+				var se *supervisor.StartError
+				if !ok || a.o.infra == nil || !errors.As(a.o.infra, &se) || !se.Refused() {
 					panic(r)
 				}
-				err = a.o.infra
+				refused = se
 			}
 		}()
 		in = t.Launch(opts...)
 	}()
-	return in, err
+	return in, refused
 }
 
 // LoadBalancer starts a round-robin proxy in front of instances (every

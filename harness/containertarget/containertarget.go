@@ -34,6 +34,7 @@ import (
 
 	"github.com/sessionconf/sessionconf/harness/instance"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
+	"github.com/sessionconf/sessionconf/harness/supervisor"
 )
 
 func init() { instance.ContainerRunner = Launch }
@@ -230,7 +231,7 @@ func (r *runner) waitReady(ctx context.Context, t wait.StrategyTarget) error {
 			}
 		}
 		if st, err := t.State(ctx); err == nil && !st.Running {
-			return fmt.Errorf("the container exited (status %d) before %s answered", st.ExitCode, u)
+			return &exitedEarly{code: st.ExitCode, url: u}
 		}
 		select {
 		case <-ctx.Done():
@@ -240,17 +241,25 @@ func (r *runner) waitReady(ctx context.Context, t wait.StrategyTarget) error {
 	}
 }
 
+// exitedEarly is a container that exited before it answered.
+type exitedEarly struct {
+	code int
+	url  string
+}
+
+func (e *exitedEarly) Error() string {
+	return fmt.Sprintf("the container exited (status %d) before %s answered", e.code, e.url)
+}
+
+// startError is a supervisor.StartError, so the suites judge a container
+// that refuses its settings the way they judge a process that does.
 func (r *runner) startError(err error) error {
-	return &startError{name: r.in.Name, err: err, log: r.logPath, tail: r.LogTail(20)}
-}
-
-type startError struct {
-	name, log, tail string
-	err             error
-}
-
-func (e *startError) Error() string {
-	return fmt.Sprintf("container target %s did not start: %v; log %s ends with:\n%s", e.name, e.err, e.log, e.tail)
+	se := &supervisor.StartError{Name: r.in.Name, Reason: "did not start: " + err.Error(), LogPath: r.logPath, LogTail: r.LogTail(20)}
+	var ex *exitedEarly
+	if errors.As(err, &ex) {
+		se.ExitCode = ex.code
+	}
+	return se
 }
 
 func (r *runner) Start(ctx context.Context) error {

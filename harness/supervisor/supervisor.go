@@ -44,6 +44,22 @@ type StartError struct {
 	Reason  string
 	LogPath string
 	LogTail string
+	// ExitCode is the status the target exited with on its own before it
+	// was ready (0 when it did not exit, or was killed by a signal).
+	ExitCode int
+}
+
+// Refused reports whether the target refused to start: it exited by
+// itself with a non-zero status before it was ready, which is how a server
+// rejects settings it will not run with. Not being ready in time, dying
+// from a signal, or finding its port taken is no refusal: those say
+// nothing about the settings.
+func (e *StartError) Refused() bool {
+	if e.ExitCode <= 0 {
+		return false
+	}
+	tail := strings.ToLower(e.LogTail)
+	return !strings.Contains(tail, "address already in use") && !strings.Contains(tail, "eaddrinuse")
 }
 
 func (e *StartError) Error() string {
@@ -227,7 +243,7 @@ func (p *Process) waitReady(ctx context.Context, logPath string, exited chan str
 			werr := p.waitErr
 			p.mu.Unlock()
 			p.Kill(context.Background()) // its workers, if it forked any
-			return &StartError{Name: p.cfg.Name, Reason: fmt.Sprintf("exited before it was ready (%v)", exitStatus(werr)), LogPath: logPath, LogTail: Tail(logPath, 20)}
+			return &StartError{Name: p.cfg.Name, Reason: fmt.Sprintf("exited before it was ready (%v)", exitStatus(werr)), LogPath: logPath, LogTail: Tail(logPath, 20), ExitCode: exitCode(werr)}
 		case <-ctx.Done():
 			p.Kill(context.Background())
 			return ctx.Err()
@@ -349,6 +365,16 @@ func exitStatus(err error) string {
 		return "exit status 0"
 	}
 	return err.Error()
+}
+
+// exitCode is the status a process exited with by itself, 0 if it was
+// killed by a signal.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return max(ee.ExitCode(), 0)
+	}
+	return 0
 }
 
 // Tail returns the last n lines of a file.

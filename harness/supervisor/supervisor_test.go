@@ -145,6 +145,34 @@ func TestEarlyExitIsAStartErrorWithTheLog(t *testing.T) {
 	}
 }
 
+// Only an exit of the target's own choosing, with an error status, is a
+// refusal of its settings; LIFE-9 counts on it.
+func TestRefusalIsAPromptErrorExitOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		script  string
+		timeout time.Duration
+		refused bool
+	}{
+		{"exits 2 on a bad setting", "echo 'lifetime above 400 days' >&2; exit 2", 10 * time.Second, true},
+		{"its port is taken", "echo 'listen tcp: bind: address already in use' >&2; exit 1", 10 * time.Second, false},
+		{"killed by a signal", "kill -SEGV $$", 10 * time.Second, false},
+		{"exits 0 before it is ready", "exit 0", 10 * time.Second, false},
+		{"never ready", "sleep 30", 500 * time.Millisecond, false},
+	} {
+		cfg := config(t, []string{"/bin/sh", "-c", tc.script})
+		cfg.StartTimeout = tc.timeout
+		_, err := Start(context.Background(), cfg)
+		var se *StartError
+		if !errors.As(err, &se) {
+			t.Fatalf("%s: want a StartError, got %v", tc.name, err)
+		}
+		if se.Refused() != tc.refused {
+			t.Errorf("%s: Refused() = %v, want %v (%s, exit code %d)", tc.name, se.Refused(), tc.refused, se.Reason, se.ExitCode)
+		}
+	}
+}
+
 func TestNeverReadyIsBoundedAndLeavesNothing(t *testing.T) {
 	cfg := config(t, []string{"/bin/sh", "-c", "sleep 300 & echo $! > pid; sleep 300"})
 	cfg.StartTimeout = time.Second
