@@ -18,7 +18,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/knownfail"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 func init() {
@@ -116,7 +116,7 @@ func doctor(ctx context.Context, o doctorOptions, w io.Writer) int {
 	c := &checklist{w: w}
 	fmt.Fprintf(w, "sessionconf doctor: %s\n", o.target)
 	c.section("Manifest and tools")
-	m, err := target.Load(o.target)
+	m, err := manifest.Load(o.target)
 	if err != nil {
 		c.fail(strings.Split(err.Error(), "\n"), "correct the lines named above ('sessionconf init' prints a manifest with every field)", "the manifest does not load")
 		return exitUsage

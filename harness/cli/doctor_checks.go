@@ -28,12 +28,12 @@ import (
 	"github.com/sessionconf/sessionconf/harness/instance"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/visitor"
 )
 
 // checkRunnable: the workdir, the build and the command of the target.
-func checkRunnable(ctx context.Context, c *checklist, m *target.Manifest) bool {
+func checkRunnable(ctx context.Context, c *checklist, m *manifest.Manifest) bool {
 	switch {
 	case m.Process != nil:
 		wd := m.Process.Workdir
@@ -97,7 +97,7 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-func runBuild(ctx context.Context, c *checklist, build target.Command, dir, field string) bool {
+func runBuild(ctx context.Context, c *checklist, build manifest.Command, dir, field string) bool {
 	if len(build) == 0 {
 		return true
 	}
@@ -124,7 +124,7 @@ func tailLines(s string, n int) string {
 // checkDocker says whether a Docker engine answers; it returns its
 // version, or "". Container-mode targets need it; for the redis profile
 // it is the preferred provider.
-func checkDocker(ctx context.Context, c *checklist, m *target.Manifest, redis bool) string {
+func checkDocker(ctx context.Context, c *checklist, m *manifest.Manifest, redis bool) string {
 	version, err := dockerVersion(ctx)
 	needed := m.Container != nil
 	switch {
@@ -287,7 +287,7 @@ func startRedis(ctx context.Context, c *checklist, provider, runID string) *doct
 
 // profileCheck is one profile's checks.
 type profileCheck struct {
-	m        *target.Manifest
+	m        *manifest.Manifest
 	profile  catalog.Profile
 	stateDir string
 	redis    *doctorRedis
@@ -379,7 +379,7 @@ func checkProfile(ctx context.Context, c *checklist, pc profileCheck) {
 
 // doctorStore is where the profile's records should appear, as the suites
 // look for them; nil (with why) when there is none to look at.
-func doctorStore(m *target.Manifest, pc profileCheck, cfg instance.Config) (inspect.Store, string) {
+func doctorStore(m *manifest.Manifest, pc profileCheck, cfg instance.Config) (inspect.Store, string) {
 	if m.External != nil {
 		switch {
 		case pc.profile == catalog.Filesystem && m.Store.Dir != "" && !strings.Contains(m.Store.Dir, "{{"):
@@ -413,7 +413,7 @@ func doctorStore(m *target.Manifest, pc profileCheck, cfg instance.Config) (insp
 
 // appEnv is the part of the target's environment the manifest decides
 // (settings, profile env, env), for messages; the secret is redacted.
-func appEnv(m *target.Manifest, in *instance.Instance, profile catalog.Profile) string {
+func appEnv(m *manifest.Manifest, in *instance.Instance, profile catalog.Profile) string {
 	if in == nil {
 		return ""
 	}
@@ -452,7 +452,7 @@ var listenAddr = regexp.MustCompile(`(?i)(?:\d{1,3}(?:\.\d{1,3}){3}|localhost|\[
 
 // diagnoseStart turns a failed start into a checklist line with the most
 // likely fix.
-func diagnoseStart(c *checklist, m *target.Manifest, in *instance.Instance, err error, timeout time.Duration) {
+func diagnoseStart(c *checklist, m *manifest.Manifest, in *instance.Instance, err error, timeout time.Duration) {
 	var un *instance.ErrUnsupported
 	if errors.As(err, &un) {
 		c.fail(nil, "map the setting in the manifest", "the target cannot be started: %s", un.Why)
@@ -605,7 +605,7 @@ var csrfLike = regexp.MustCompile(`(?i)csrf|xsrf|authenticity|_token|nonce`)
 
 // checkLoginForm loads the login page and checks the form's fields; it
 // returns the CSRF token to post, if the manifest names one.
-func checkLoginForm(ctx context.Context, c *checklist, m *target.Manifest, v *visitor.Visitor, suites []string) (loginForm, string, bool) {
+func checkLoginForm(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor, suites []string) (loginForm, string, bool) {
 	r, err := v.Get(ctx, m.Routes.Login)
 	if err != nil {
 		c.fail(nil, "", "GET %s (routes.login): %v", m.Routes.Login, err)
@@ -720,7 +720,7 @@ func excerpt(body string, n int) string {
 
 // checkLogin posts the first account's credentials and returns the session
 // cookie the login sets.
-func checkLogin(ctx context.Context, c *checklist, m *target.Manifest, v *visitor.Visitor, acct target.Account, csrf string, in *instance.Instance) (*http.Cookie, bool) {
+func checkLogin(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor, acct manifest.Account, csrf string, in *instance.Instance) (*http.Cookie, bool) {
 	form := url.Values{m.Form.Email: {acct.Email}, m.Form.Password: {acct.Password}}
 	if m.Form.CSRFField != "" {
 		form.Set(m.Form.CSRFField, csrf)
@@ -794,7 +794,7 @@ func checkLogin(ctx context.Context, c *checklist, m *target.Manifest, v *visito
 
 // checkDashboard: the dashboard shows the marker with the cookie, and not
 // without.
-func checkDashboard(ctx context.Context, c *checklist, m *target.Manifest, v *visitor.Visitor, in *instance.Instance, acct target.Account, ck *http.Cookie) {
+func checkDashboard(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor, in *instance.Instance, acct manifest.Account, ck *http.Cookie) {
 	marker, err := instance.Expand(m.LoggedInMarker, acct)
 	if err != nil {
 		c.fail(nil, "logged_in_marker is a template over the account: {{.Name}}, {{.Email}}", "logged_in_marker: %v", err)
@@ -841,7 +841,7 @@ func checkDashboard(ctx context.Context, c *checklist, m *target.Manifest, v *vi
 }
 
 // checkStore: the login created a record where the manifest says.
-func checkStore(ctx context.Context, c *checklist, m *target.Manifest, pc profileCheck, cfg instance.Config, in *instance.Instance, store inspect.Store, before []inspect.Record, since time.Time) {
+func checkStore(ctx context.Context, c *checklist, m *manifest.Manifest, pc profileCheck, cfg instance.Config, in *instance.Instance, store inspect.Store, before []inspect.Record, since time.Time) {
 	after, err := store.List(ctx)
 	if err != nil {
 		c.fail(nil, "", "listing the store (%s %s): %v", store.Kind(), store.Location(), err)
@@ -876,7 +876,7 @@ func checkStore(ctx context.Context, c *checklist, m *target.Manifest, pc profil
 	c.fail(details, fix, "store: the login left no record in %s", store.Location())
 }
 
-func filesystemStoreHint(m *target.Manifest, pc profileCheck, cfg instance.Config, looked string, since time.Time) string {
+func filesystemStoreHint(m *manifest.Manifest, pc profileCheck, cfg instance.Config, looked string, since time.Time) string {
 	if m.External != nil {
 		return "store.dir must be the directory where the external target writes its session files"
 	}
@@ -946,7 +946,7 @@ func recentDirs(root string, since time.Time, depth int) []string {
 	return out
 }
 
-func redisStoreHint(ctx context.Context, m *target.Manifest, pc profileCheck) string {
+func redisStoreHint(ctx context.Context, m *manifest.Manifest, pc profileCheck) string {
 	if m.External != nil || pc.redis == nil {
 		return "store.redis_url and store.redis_prefix must say where the external target keeps its session keys"
 	}
@@ -969,7 +969,7 @@ func redisStoreHint(ctx context.Context, m *target.Manifest, pc profileCheck) st
 	return fmt.Sprintf("the app wrote nothing to the Redis the harness gave it (%s): settings.redis_url must name the env var your app reads (now %q), and profile_env must select the Redis store", pc.redis.inst.URL(redisDB), *m.Settings.RedisURL)
 }
 
-func checkLogout(ctx context.Context, c *checklist, m *target.Manifest, v *visitor.Visitor) {
+func checkLogout(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor) {
 	var r *visitor.Response
 	var err error
 	if m.Routes.LogoutMethod == http.MethodGet {

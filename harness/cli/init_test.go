@@ -12,7 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 func initOutput(t *testing.T, args ...string) string {
@@ -25,9 +25,9 @@ func initOutput(t *testing.T, args ...string) string {
 }
 
 // parseIn parses a manifest as if it were the file dir/name.
-func parseIn(t *testing.T, data []byte, name string) *target.Manifest {
+func parseIn(t *testing.T, data []byte, name string) *manifest.Manifest {
 	t.Helper()
-	m, err := target.Parse(data, filepath.Join(t.TempDir(), name))
+	m, err := manifest.Parse(data, filepath.Join(t.TempDir(), name))
 	if err != nil {
 		t.Fatalf("the starter does not load:\n%v\n---\n%s", err, data)
 	}
@@ -49,7 +49,7 @@ func TestInitLoadsWithTheDefaults(t *testing.T) {
 			t.Errorf("the starter's %s is %+v; the default is %+v", f, got, want)
 		}
 	}
-	rel := func(m *target.Manifest) string { r, _ := filepath.Rel(m.Dir, m.Process.Workdir); return r }
+	rel := func(m *manifest.Manifest) string { r, _ := filepath.Rel(m.Dir, m.Process.Workdir); return r }
 	if rel(m) != rel(bare) || m.Process.StopGrace != bare.Process.StopGrace {
 		t.Errorf("process defaults differ: %+v vs %+v", m.Process, bare.Process)
 	}
@@ -110,7 +110,7 @@ func manifestPaths(t reflect.Type, prefix string, out map[string]bool) {
 			p = prefix + "." + tag
 		}
 		out[p] = true
-		if f.Type.Kind() != reflect.Map && f.Type != reflect.TypeFor[target.Command]() {
+		if f.Type.Kind() != reflect.Map && f.Type != reflect.TypeFor[manifest.Command]() {
 			manifestPaths(f.Type, p, out)
 		}
 	}
@@ -125,7 +125,7 @@ func TestInitShowsEveryField(t *testing.T) {
 	shown := map[string]bool{}
 	yamlPaths(&doc, "", shown)
 	want := map[string]bool{}
-	manifestPaths(reflect.TypeFor[target.Manifest](), "", want)
+	manifestPaths(reflect.TypeFor[manifest.Manifest](), "", want)
 	var missing []string
 	for p := range want {
 		if !shown[p] {
@@ -170,7 +170,7 @@ func TestInitWritesAndRefusesToOverwrite(t *testing.T) {
 	if code := Main([]string{"init", "-profiles", "redis", p}, &out, &errb); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	m, err := target.Load(p)
+	m, err := manifest.Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestInitWritesAndRefusesToOverwrite(t *testing.T) {
 	if code := Main([]string{"init", "-force", "-name", "Shop: the <app>", p}, &out, &errb); code != exitOK {
 		t.Fatalf("-force: exit %d: %s", code, errb.String())
 	}
-	if m, err := target.Load(p); err != nil || m.Name != "Shop: the <app>" {
+	if m, err := manifest.Load(p); err != nil || m.Name != "Shop: the <app>" {
 		t.Errorf("after -force: %v, name %q", err, m.Name)
 	}
 	if code := Main([]string{"init", "-profiles", "memcached"}, &out, &errb); code != exitUsage {

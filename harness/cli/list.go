@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 func init() {
@@ -16,15 +16,15 @@ func init() {
 
 func listCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("list", stderr)
-	manifest := fs.String("target", "", "also show, per profile of this target, whether each requirement is tested")
+	targetPath := fs.String("target", "", "also show, per profile of this target, whether each requirement is tested")
 	long := fs.Bool("long", false, "print each requirement's full text")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	var m *target.Manifest
-	if *manifest != "" {
+	var m *manifest.Manifest
+	if *targetPath != "" {
 		var err error
-		if m, err = target.Load(*manifest); err != nil {
+		if m, err = manifest.Load(*targetPath); err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitUsage
 		}
@@ -57,7 +57,7 @@ func listCmd(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func applicability(r catalog.Requirement, p catalog.Profile, m *target.Manifest) string {
+func applicability(r catalog.Requirement, p catalog.Profile, m *manifest.Manifest) string {
 	if !r.AppliesTo(p) {
 		return "unsupported (profile)"
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/knownfail"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/results"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 // suite is a Ginkgo suite the run command knows.
@@ -85,7 +85,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 
 // job is one suite run: a suite in a profile of a manifest.
 type job struct {
-	m       *target.Manifest
+	m       *manifest.Manifest
 	path    string // the manifest's absolute path
 	known   string
 	suite   suite
@@ -104,9 +104,9 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 	}
 	var jobs []*job
 	reports, _ := filepath.Abs(o.reports)
-	var manifests []*target.Manifest
+	var manifests []*manifest.Manifest
 	for _, path := range o.targets {
-		m, err := target.Load(path)
+		m, err := manifest.Load(path)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitUsage
@@ -252,7 +252,7 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 // plugs in here).
 var afterRunHooks []func(reports string, run *results.Run, stdout, stderr io.Writer)
 
-func chooseProfiles(m *target.Manifest, want []string) ([]catalog.Profile, error) {
+func chooseProfiles(m *manifest.Manifest, want []string) ([]catalog.Profile, error) {
 	if len(want) == 0 {
 		return m.Profiles, nil
 	}
@@ -342,8 +342,8 @@ func removeStaleSuiteDirs(bin string) {
 }
 
 // buildTarget runs the manifest's build once for the whole run.
-func buildTarget(ctx context.Context, m *target.Manifest, stderr io.Writer) error {
-	var build target.Command
+func buildTarget(ctx context.Context, m *manifest.Manifest, stderr io.Writer) error {
+	var build manifest.Command
 	var dir, field string
 	switch {
 	case m.Process != nil:
@@ -422,7 +422,7 @@ func printLog(w io.Writer, j *job) {
 
 // errorRun stands for a suite run that produced no results: every
 // requirement it would have checked is an error.
-func errorRun(m *target.Manifest, j *job, cause error) *results.Run {
+func errorRun(m *manifest.Manifest, j *job, cause error) *results.Run {
 	r := &results.Run{Schema: results.Schema, Target: results.Target{Name: m.Name, Manifest: m.Path, Mode: m.Mode()}, Profiles: []string{string(j.profile)}, Started: time.Now()}
 	msg := fmt.Sprintf("the %s suite did not finish (%v; %v); see %s", j.suite.name, j.err, cause, j.log)
 	for _, req := range catalog.All() {

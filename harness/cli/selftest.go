@@ -23,7 +23,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/knownfail"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/results"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 // The self-test proves the suite can fail: it runs the HTTP suite against
@@ -96,7 +96,7 @@ type mutant struct {
 	name      string
 	dir       string
 	fault     string // the first sentence of main.go's doc comment
-	manifests []*target.Manifest
+	manifests []*manifest.Manifest
 	known     string // the expected-failure list's path
 	list      *knownfail.List
 }
@@ -154,7 +154,7 @@ func loadMutant(root, dir string) (*mutant, error) {
 	}
 	wantBin := filepath.Join(root, "bin", "mutants", m.name)
 	for _, p := range paths {
-		man, err := target.Load(p)
+		man, err := manifest.Load(p)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +192,7 @@ func loadMutant(root, dir string) (*mutant, error) {
 		return nil, fmt.Errorf("%s: the expected-failure list is empty: a mutant must break something", m.known)
 	}
 	for _, e := range m.list.Entries {
-		if e.Profile != "" && !slices.ContainsFunc(m.manifests, func(man *target.Manifest) bool { return man.Declares(e.Profile) }) {
+		if e.Profile != "" && !slices.ContainsFunc(m.manifests, func(man *manifest.Manifest) bool { return man.Declares(e.Profile) }) {
 			return nil, fmt.Errorf("%s:%d: %s@%s, but the mutant has no manifest for the %s profile", m.known, e.Line, e.Pattern, e.Profile, e.Profile)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/results"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 // resultEntry names the report entry each spec leaves with its result.
@@ -52,7 +52,7 @@ var labelProfile = sync.OnceValue(func() catalog.Profile {
 		}
 	}
 	if path, err := manifestPath(); err == nil {
-		if m, err := target.Load(path); err == nil {
+		if m, err := manifest.Load(path); err == nil {
 			return m.Profiles[0]
 		}
 	}

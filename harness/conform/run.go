@@ -16,7 +16,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/containertarget"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/tlscert"
 )
 
@@ -48,7 +48,7 @@ type runData struct {
 // current is this process's view of the run.
 var current struct {
 	data     runData
-	manifest *target.Manifest
+	manifest *manifest.Manifest
 	known    *knownfail.List
 	timeouts Timeouts
 	redis    *sharedRedis
@@ -75,7 +75,7 @@ func setupRun(ctx context.Context) (runData, error) {
 	if err != nil {
 		return d, err
 	}
-	m, err := target.Load(path)
+	m, err := manifest.Load(path)
 	if err != nil {
 		return d, err
 	}
@@ -115,7 +115,7 @@ func AttachRun(ctx context.Context, data []byte) {
 	if err := json.Unmarshal(data, &d); err != nil {
 		abortRun("run data: %v", err)
 	}
-	m, err := target.Load(d.Manifest)
+	m, err := manifest.Load(d.Manifest)
 	if err != nil {
 		abortRun("%v", err)
 	}
@@ -166,7 +166,7 @@ func manifestPath() (string, error) {
 	return filepath.Abs(p)
 }
 
-func chooseProfile(m *target.Manifest) (catalog.Profile, error) {
+func chooseProfile(m *manifest.Manifest) (catalog.Profile, error) {
 	if *flagProfile == "" {
 		return m.Profiles[0], nil
 	}
@@ -180,7 +180,7 @@ func chooseProfile(m *target.Manifest) (catalog.Profile, error) {
 	return p, nil
 }
 
-func loadKnownFailing(m *target.Manifest) (*knownfail.List, error) {
+func loadKnownFailing(m *manifest.Manifest) (*knownfail.List, error) {
 	p := *flagKnownFailing
 	if p == "" {
 		p = m.KnownFailingPath()
@@ -190,7 +190,7 @@ func loadKnownFailing(m *target.Manifest) (*knownfail.List, error) {
 
 // prepare runs the manifest's build once and checks that the command and
 // its working directory exist, so a broken manifest fails before any spec.
-func prepare(ctx context.Context, m *target.Manifest) error {
+func prepare(ctx context.Context, m *manifest.Manifest) error {
 	if m.Container != nil && len(m.Container.Build) > 0 && !*flagSkipBuild {
 		cmd := exec.CommandContext(ctx, m.Container.Build[0], m.Container.Build[1:]...)
 		cmd.Dir = m.Dir
@@ -232,7 +232,7 @@ func prepare(ctx context.Context, m *target.Manifest) error {
 	return nil
 }
 
-func reportDir(m *target.Manifest, p catalog.Profile) (string, error) {
+func reportDir(m *manifest.Manifest, p catalog.Profile) (string, error) {
 	dir := *flagReports
 	if dir == "" {
 		root, err := RepoRoot()

@@ -13,7 +13,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/visitor"
 )
 
@@ -29,10 +29,10 @@ const (
 )
 
 // Account returns the target's i-th account (0: the story's John Smith).
-func (t *T) Account(i int) target.Account { return t.Target.Accounts[i] }
+func (t *T) Account(i int) manifest.Account { return t.Target.Accounts[i] }
 
 // Marker is what the dashboard shows when acct is logged in.
-func (t *T) Marker(acct target.Account) string {
+func (t *T) Marker(acct manifest.Account) string {
 	m, err := instance.Expand(t.Target.LoggedInMarker, acct)
 	t.Must(err, "logged_in_marker")
 	return m
@@ -40,7 +40,7 @@ func (t *T) Marker(acct target.Account) string {
 
 // LoginResponse posts acct's credentials through v and returns the answer,
 // whatever it is (specs that expect a login to fail use it).
-func (t *T) LoginResponse(v *visitor.Visitor, acct target.Account) *visitor.Response {
+func (t *T) LoginResponse(v *visitor.Visitor, acct manifest.Account) *visitor.Response {
 	form := url.Values{t.Target.Form.Email: {acct.Email}, t.Target.Form.Password: {acct.Password}}
 	if f := t.Target.Form.CSRFField; f != "" {
 		page := t.get(v, t.Target.Routes.Login)
@@ -59,7 +59,7 @@ func (t *T) LoginResponse(v *visitor.Visitor, acct target.Account) *visitor.Resp
 
 // Login logs acct in through v and requires it to work: a 2xx or 3xx and
 // a session cookie. It returns the session cookie's value.
-func (t *T) Login(v *visitor.Visitor, acct target.Account) string {
+func (t *T) Login(v *visitor.Visitor, acct manifest.Account) string {
 	r := t.LoginResponse(v, acct)
 	if r.Status >= 400 {
 		t.Fatalf("logging in %s failed: %s", acct.Email, describe(r))
@@ -101,7 +101,7 @@ func (t *T) get(v *visitor.Visitor, path string, opts ...visitor.Option) *visito
 }
 
 // StateOf classifies a dashboard response for acct.
-func (t *T) StateOf(r *visitor.Response, acct target.Account) State {
+func (t *T) StateOf(r *visitor.Response, acct manifest.Account) State {
 	if r.Status >= 500 {
 		return ServerError
 	}
@@ -126,7 +126,7 @@ func (t *T) StateOf(r *visitor.Response, acct target.Account) State {
 // server error, for at most the recovery timeout, and returns the last
 // state seen: a target under load may refuse a request with a 5xx, which
 // says nothing of the session the spec asks about.
-func (t *T) SettledState(v *visitor.Visitor, acct target.Account) State {
+func (t *T) SettledState(v *visitor.Visitor, acct manifest.Account) State {
 	state := ServerError
 	quiet := gomega.NewGomega(func(string, ...int) {}) // running out of time is the caller's verdict
 	quiet.Eventually(t.ctx, func() State {
@@ -138,7 +138,7 @@ func (t *T) SettledState(v *visitor.Visitor, acct target.Account) State {
 
 // ExpectAuthenticated loads the dashboard through v and records a failure
 // unless it shows acct logged in.
-func (t *T) ExpectAuthenticated(v *visitor.Visitor, acct target.Account, when string) bool {
+func (t *T) ExpectAuthenticated(v *visitor.Visitor, acct manifest.Account, when string) bool {
 	r := t.Dashboard(v)
 	if s := t.StateOf(r, acct); s != Authenticated {
 		t.Errorf("%s: %s should be logged in as %s (200 with %q), but the dashboard gave %s: %s", when, v.Name, acct.Email, t.Marker(acct), s, describe(r))
@@ -149,7 +149,7 @@ func (t *T) ExpectAuthenticated(v *visitor.Visitor, acct target.Account, when st
 
 // RequireAuthenticated is ExpectAuthenticated for a precondition: the spec
 // stops if it does not hold.
-func (t *T) RequireAuthenticated(v *visitor.Visitor, acct target.Account, when string) {
+func (t *T) RequireAuthenticated(v *visitor.Visitor, acct manifest.Account, when string) {
 	if !t.ExpectAuthenticated(v, acct, when) {
 		panic(abort{})
 	}
@@ -158,12 +158,12 @@ func (t *T) RequireAuthenticated(v *visitor.Visitor, acct target.Account, when s
 // ExpectAnonymous loads the dashboard through v and records a failure
 // unless v is logged out: a redirect (or 401/403, or a page without any
 // user's name) and no 5xx.
-func (t *T) ExpectAnonymous(v *visitor.Visitor, acct target.Account, when string) bool {
+func (t *T) ExpectAnonymous(v *visitor.Visitor, acct manifest.Account, when string) bool {
 	return t.ExpectAnonymousResponse(t.Dashboard(v), v.Name, acct, when)
 }
 
 // ExpectAnonymousResponse checks a dashboard response already made.
-func (t *T) ExpectAnonymousResponse(r *visitor.Response, who string, acct target.Account, when string) bool {
+func (t *T) ExpectAnonymousResponse(r *visitor.Response, who string, acct manifest.Account, when string) bool {
 	if s := t.StateOf(r, acct); s != Anonymous {
 		t.Errorf("%s: %s should be logged out (a redirect to the login page, no user data, no 5xx), but the dashboard gave %s: %s", when, who, s, describe(r))
 		return false

@@ -22,7 +22,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 // T is one spec's view of the world: the requirement, the target, the
@@ -31,7 +31,7 @@ import (
 type T struct {
 	Req      catalog.Requirement
 	Profile  catalog.Profile
-	Target   *target.Manifest
+	Target   *manifest.Manifest
 	Timeouts Timeouts
 	Journal  *evidence.Journal
 

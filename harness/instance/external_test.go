@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 // refserver builds the reference server once for the tests that need a
@@ -39,7 +39,7 @@ func TestExternalTargetThroughHooks(t *testing.T) {
 	// would, with the environment the harness computed.
 	start := fmt.Sprintf(`PORT=%d ACCOUNTS_FILE=%s %s >>%s/server.log 2>&1 & echo $! >%s/pid`, port, accounts, bin, dir, dir)
 	stop := fmt.Sprintf(`kill $(cat %s/pid); while kill -0 $(cat %s/pid) 2>/dev/null; do sleep 0.05; done`, dir, dir)
-	manifest := fmt.Sprintf(`
+	doc := fmt.Sprintf(`
 name: external-reference
 external:
   url: http://127.0.0.1:%d
@@ -49,7 +49,7 @@ external:
     restart: %q
     clear: "rm -rf %s/flask_session/*"
 `, port, start, stop, stop+"; "+start, dir)
-	m, err := target.Parse([]byte(manifest), filepath.Join(dir, "external.yaml"))
+	m, err := manifest.Parse([]byte(doc), filepath.Join(dir, "external.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

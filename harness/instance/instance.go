@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 // Config is what a spec decides about an instance.
@@ -61,7 +61,7 @@ type Instance struct {
 	BaseURL string
 	Port    int
 	Config  Config
-	m       *target.Manifest
+	m       *manifest.Manifest
 	run     Runner
 }
 
@@ -100,7 +100,7 @@ const (
 )
 
 // Launch starts an instance of m and waits until it is ready.
-func Launch(ctx context.Context, m *target.Manifest, cfg Config) (*Instance, error) {
+func Launch(ctx context.Context, m *manifest.Manifest, cfg Config) (*Instance, error) {
 	in := &Instance{Name: cfg.Name, Config: cfg, m: m}
 	switch m.Mode() {
 	case "external":
@@ -122,7 +122,7 @@ func Launch(ctx context.Context, m *target.Manifest, cfg Config) (*Instance, err
 var ContainerRunner func(ctx context.Context, in *Instance) (Runner, error)
 
 // Manifest returns the instance's manifest.
-func (in *Instance) Manifest() *target.Manifest { return in.m }
+func (in *Instance) Manifest() *manifest.Manifest { return in.m }
 
 // URL returns the absolute URL of path on this instance.
 func (in *Instance) URL(path string) string { return in.BaseURL + path }

@@ -35,7 +35,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/browser"
 	"github.com/sessionconf/sessionconf/harness/conform"
 	"github.com/sessionconf/sessionconf/harness/instance"
-	"github.com/sessionconf/sessionconf/harness/target"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/tlscert"
 )
 
@@ -421,14 +421,14 @@ func (p *Person) unavailable() (time.Duration, bool) {
 // name on the page that follows. It stops the spec if the name is not
 // there: everything after it needs a logged-in person. It returns how
 // long the login took.
-func (p *Person) LogIn(app *instance.Instance, acct target.Account) time.Duration {
+func (p *Person) LogIn(app *instance.Instance, acct manifest.Account) time.Duration {
 	return p.LogInBefore(app, acct, time.Time{})
 }
 
 // LogInBefore is LogIn for a session that expires soon: when the name is
 // missing only because the login finished after expiry (a loaded machine),
 // the spec ends with status error instead of a failure.
-func (p *Person) LogInBefore(app *instance.Instance, acct target.Account, expiry time.Time) time.Duration {
+func (p *Person) LogInBefore(app *instance.Instance, acct manifest.Account, expiry time.Time) time.Duration {
 	start := time.Now()
 	p.logIn(app, acct)
 	if !expiry.IsZero() && time.Now().After(expiry) {
@@ -440,7 +440,7 @@ func (p *Person) LogInBefore(app *instance.Instance, acct target.Account, expiry
 	return time.Since(start)
 }
 
-func (p *Person) logIn(app *instance.Instance, acct target.Account) {
+func (p *Person) logIn(app *instance.Instance, acct manifest.Account) {
 	f := p.t.Target.Form
 	p.Visit(app, p.t.Target.Routes.Login)
 	email, password := fieldSelector(f.Email), fieldSelector(f.Password)
@@ -489,7 +489,7 @@ const (
 
 // state reads the page: whose name it shows and whether it is the login
 // form.
-func (p *Person) state(acct target.Account) (State, error) {
+func (p *Person) state(acct manifest.Account) (State, error) {
 	text, err := p.page.Text()
 	if err != nil {
 		return "", err
@@ -514,7 +514,7 @@ func (p *Person) state(acct target.Account) (State, error) {
 
 // ExpectLoggedIn records a failure, with a screenshot, unless the page
 // shows acct's name (the logged_in_marker).
-func (p *Person) ExpectLoggedIn(acct target.Account, when string) bool {
+func (p *Person) ExpectLoggedIn(acct manifest.Account, when string) bool {
 	s, err := p.state(acct)
 	if err != nil {
 		p.t.Broken(err)
@@ -528,7 +528,7 @@ func (p *Person) ExpectLoggedIn(acct target.Account, when string) bool {
 }
 
 // RequireLoggedIn is ExpectLoggedIn for a precondition: the spec stops.
-func (p *Person) RequireLoggedIn(acct target.Account, when string) {
+func (p *Person) RequireLoggedIn(acct manifest.Account, when string) {
 	if !p.ExpectLoggedIn(acct, when) {
 		p.atShot++ // the screenshot of the failure above shows this too
 		p.t.Fatalf("%s: cannot go on without a logged-in %s", when, p.Name)
@@ -552,7 +552,7 @@ func (p *Person) refusals() string {
 
 // ExpectLoginPage records a failure unless the page is the login form and
 // shows nobody's data.
-func (p *Person) ExpectLoginPage(acct target.Account, when string) bool {
+func (p *Person) ExpectLoginPage(acct manifest.Account, when string) bool {
 	s, err := p.state(acct)
 	if err != nil {
 		p.t.Broken(err)
@@ -567,7 +567,7 @@ func (p *Person) ExpectLoginPage(acct target.Account, when string) bool {
 
 // ExpectNoUserData records a failure if the page shows acct's (or any
 // account's) name.
-func (p *Person) ExpectNoUserData(acct target.Account, when string) bool {
+func (p *Person) ExpectNoUserData(acct manifest.Account, when string) bool {
 	s, err := p.state(acct)
 	if err != nil {
 		p.t.Broken(err)

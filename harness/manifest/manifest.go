@@ -1,8 +1,8 @@
-// Package target reads target manifests: YAML files that tell the harness
+// Package manifest reads target manifests: YAML files that tell the harness
 // how to start, reach, configure and inspect an implementation. Everything
 // defaults to the story's Flask app, so the reference's manifests are a few
 // lines; see docs/targets.md for the full format.
-package target
+package manifest
 
 import (
 	"errors"
