@@ -16,9 +16,9 @@ import (
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/containertarget" // installs container-mode targets
 	"github.com/sessionconf/sessionconf/harness/knownfail"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
-	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 func init() {

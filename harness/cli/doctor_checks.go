@@ -20,15 +20,15 @@ import (
 	"github.com/moby/moby/client"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/testcontainers/testcontainers-go"
-	"golang.org/x/net/html"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/evidence"
 	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
-	"github.com/sessionconf/sessionconf/harness/redisprov"
-	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/manifest"
+	"github.com/sessionconf/sessionconf/harness/redisprov"
+	"github.com/sessionconf/sessionconf/harness/story"
+	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/visitor"
 )
 
@@ -338,19 +338,18 @@ func checkProfile(ctx context.Context, c *checklist, pc profileCheck) {
 	journal := evidence.NewJournal()
 	v := visitor.New("doctor", in.BaseURL, journal, pc.timeouts["request"])
 	acct := m.Accounts[0]
-	_, csrf, ok := checkLoginForm(ctx, c, m, v, pc.suites)
-	if !ok {
+	if !checkLoginForm(ctx, c, m, v, pc.suites) {
 		c.skipped("login, dashboard, store and logout: not checked (no usable login form)")
 		return
 	}
 	// File times come from the kernel's coarse clock, a few ms behind ours.
 	loginAt := time.Now().Add(-time.Second)
-	cookie, ok := checkLogin(ctx, c, m, v, acct, csrf, in)
+	cookie, ok := checkLogin(ctx, c, m, v, acct, in)
 	if !ok {
 		c.skipped("dashboard, store and logout: not checked (the login did not work)")
 		return
 	}
-	checkDashboard(ctx, c, m, v, in, acct, cookie)
+	markerWorks := checkDashboard(ctx, c, m, v, in, acct, cookie)
 
 	switch {
 	case pc.profile == catalog.Cookie:
@@ -360,7 +359,8 @@ func checkProfile(ctx context.Context, c *checklist, pc profileCheck) {
 	default:
 		checkStore(ctx, c, m, pc, cfg, in, store, before, loginAt)
 	}
-	checkLogout(ctx, c, m, v)
+	checkLoginCost(ctx, c, story.New(m), in, acct, pc.timeouts["request"])
+	checkLogout(ctx, c, m, v, acct, markerWorks)
 	for _, r := range []struct{ field, path string }{{"routes.health", m.Routes.Health}, {"routes.static", m.Routes.Static}} {
 		if r.path == "" {
 			continue
@@ -397,7 +397,7 @@ func doctorStore(m *manifest.Manifest, pc profileCheck, cfg instance.Config) (in
 	}
 	switch pc.profile {
 	case catalog.Filesystem:
-		dir, err := instance.Expand(m.Store.Dir, map[string]any{"SessionDir": cfg.SessionDir, "StateDir": cfg.StateDir, "ManifestDir": m.Dir})
+		dir, err := manifest.Expand(m.Store.Dir, map[string]any{"SessionDir": cfg.SessionDir, "StateDir": cfg.StateDir, "ManifestDir": m.Dir})
 		if err != nil {
 			return nil, "store.dir: " + err.Error()
 		}
@@ -515,155 +515,57 @@ func indentLines(s, prefix string) string {
 	return strings.Join(lines, "\n")
 }
 
-// loginForm is what the login page offers.
-type loginForm struct {
-	action  string
-	inputs  []formInput
-	ids     []string // every id on the page
-	present bool
-}
-
-type formInput struct{ name, typ, value string }
-
-func (f loginForm) has(name string) (formInput, bool) {
-	for _, in := range f.inputs {
-		if in.name == name {
-			return in, true
-		}
-	}
-	return formInput{}, false
-}
-
-func (f loginForm) names() []string {
-	var n []string
-	for _, in := range f.inputs {
-		if in.name != "" && !slices.Contains(n, in.name) {
-			n = append(n, in.name)
-		}
-	}
-	return n
-}
-
-// parseLoginForm finds the form with a password input (else the first
-// form) on a page.
-func parseLoginForm(body string) loginForm {
-	doc, err := html.Parse(strings.NewReader(body))
-	if err != nil {
-		return loginForm{}
-	}
-	var forms []loginForm
-	var ids []string
-	var walk func(n *html.Node, cur *loginForm)
-	walk = func(n *html.Node, cur *loginForm) {
-		if n.Type == html.ElementNode {
-			if id := attrOf(n, "id"); id != "" {
-				ids = append(ids, id)
-			}
-			switch n.Data {
-			case "form":
-				forms = append(forms, loginForm{action: attrOf(n, "action"), present: true})
-				cur = &forms[len(forms)-1]
-				for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
-					walk(ch, cur) // HTML has no nested forms, so forms does not grow under cur
-				}
-				return
-			case "input", "select", "textarea", "button":
-				if cur != nil {
-					cur.inputs = append(cur.inputs, formInput{name: attrOf(n, "name"), typ: strings.ToLower(attrOf(n, "type")), value: attrOf(n, "value")})
-				}
-			}
-		}
-		for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
-			walk(ch, cur)
-		}
-	}
-	walk(doc, nil)
-	best := loginForm{}
-	for _, f := range forms {
-		if slices.ContainsFunc(f.inputs, func(in formInput) bool { return in.typ == "password" }) {
-			best = f
-			break
-		}
-	}
-	if !best.present && len(forms) > 0 {
-		best = forms[0]
-	}
-	best.ids = ids
-	return best
-}
-
-func attrOf(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
 var csrfLike = regexp.MustCompile(`(?i)csrf|xsrf|authenticity|_token|nonce`)
 
-// checkLoginForm loads the login page and checks the form's fields; it
-// returns the CSRF token to post, if the manifest names one.
-func checkLoginForm(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor, suites []string) (loginForm, string, bool) {
+// checkLoginForm loads the login page, checks the form's fields and says
+// which shape of CSRF protection it found and whether the manifest names
+// it. The harness sends what the app wants; it never asks for protection
+// to be turned off.
+func checkLoginForm(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor, suites []string) bool {
 	r, err := v.Get(ctx, m.Routes.Login)
 	if err != nil {
 		c.fail(nil, "", "GET %s (routes.login): %v", m.Routes.Login, err)
-		return loginForm{}, "", false
+		return false
 	}
 	if r.Status >= 300 {
 		c.fail([]string{describeResponse(r)}, "routes.login must be the page that shows the login form to a visitor without a session", "GET %s (routes.login) answers %d, not the login page", m.Routes.Login, r.Status)
-		return loginForm{}, "", false
+		return false
 	}
-	f := parseLoginForm(r.Body)
-	if !f.present {
-		c.fail([]string{describeResponse(r)}, "routes.login must be the page with the login form (a form built by JavaScript only works in the browser suite)", "the login page %s has no <form>", m.Routes.Login)
-		return f, "", false
+	page := story.ParsePage(r.Body)
+	f, present := page.LoginForm()
+	if m.Form.Encoding == "json" {
+		c.pass("the login is posted as JSON to %s (form.encoding: json): fields %q and %q", m.Routes.Login, m.Form.Email, m.Form.Password)
+	} else if !present {
+		c.fail([]string{describeResponse(r)}, "routes.login must be the page with the login form (a form built by JavaScript only works in the browser suite; an API login is form.encoding: json)", "the login page %s has no <form>", m.Routes.Login)
+		return false
 	}
 	ok := true
-	names := f.names()
-	for _, want := range []struct{ field, name, kind string }{{"form.email", m.Form.Email, "email"}, {"form.password", m.Form.Password, "password"}} {
-		if _, found := f.has(want.name); found {
-			continue
-		}
-		ok = false
-		fix := fmt.Sprintf("set %s to the name of the %s input", want.field, want.kind)
-		if g := guessField(f, want.kind); g != "" {
-			fix += fmt.Sprintf(": %s: %s", want.field, g)
-		}
-		c.fail([]string{"the form's fields: " + orNone(names)}, fix, "the login form has no field named %q (%s)", want.name, want.field)
-	}
-	token := ""
-	if m.Form.CSRFField != "" {
-		in, found := f.has(m.Form.CSRFField)
-		if !found || in.value == "" {
-			ok = false
-			c.fail([]string{"the form's fields: " + orNone(names)}, "set form.csrf_field to the hidden input that carries the token, or leave it out if the app wants none", "the login form has no hidden %q with a value (form.csrf_field)", m.Form.CSRFField)
-		} else {
-			token = in.value
-		}
-	}
-	if !ok {
-		return f, token, false
-	}
-	line := fmt.Sprintf("the login form at %s has the fields %q and %q", m.Routes.Login, m.Form.Email, m.Form.Password)
-	if m.Form.CSRFField != "" {
-		line += fmt.Sprintf(" and the token %q", m.Form.CSRFField)
-	}
-	c.pass("%s", line)
-	if m.Form.CSRFField == "" {
-		for _, in := range f.inputs {
-			if in.typ == "hidden" && csrfLike.MatchString(in.name) {
-				c.note("set form.csrf_field: "+in.name+" if logins are refused with 400 or 403", "the form carries a hidden %q the manifest does not name", in.name)
+	if m.Form.Encoding != "json" {
+		names := f.Names()
+		for _, want := range []struct{ field, name, kind string }{{"form.email", m.Form.Email, "email"}, {"form.password", m.Form.Password, "password"}} {
+			if _, found := f.Field(want.name); found {
+				continue
 			}
+			ok = false
+			fix := fmt.Sprintf("set %s to the name of the %s input", want.field, want.kind)
+			if g := guessField(f, want.kind); g != "" {
+				fix += fmt.Sprintf(": %s: %s", want.field, g)
+			}
+			c.fail([]string{"the form's fields: " + orNone(names)}, fix, "the login form has no field named %q (%s)", want.name, want.field)
+		}
+		if ok {
+			c.pass("the login form at %s has the fields %q and %q", m.Routes.Login, m.Form.Email, m.Form.Password)
 		}
 	}
-	if f.action != "" {
-		if u, err := url.Parse(f.action); err == nil && u.Path != "" && u.Path != m.Routes.Login {
+	if !checkCSRFShape(c, m, page, f, r, v) {
+		ok = false
+	}
+	if f.Action != "" {
+		if u, err := url.Parse(f.Action); err == nil && u.Path != "" && u.Path != m.Routes.Login {
 			c.note("the harness posts the credentials to routes.login; if the form posts elsewhere, logins by the http suite will not work", "the form posts to %s, not to routes.login (%s)", u.Path, m.Routes.Login)
 		}
 	}
-	if !slices.Contains(f.ids, m.Form.Submit) {
+	if !slices.Contains(page.IDs, m.Form.Submit) && m.Form.Encoding != "json" {
 		fix := "set form.submit to the id of the login button (the browser suite clicks it)"
 		if contains(suites, "browser") {
 			c.fail(nil, fix, "the login page has no element with id %q (form.submit)", m.Form.Submit)
@@ -671,23 +573,100 @@ func checkLoginForm(ctx context.Context, c *checklist, m *manifest.Manifest, v *
 			c.note(fix, "the login page has no element with id %q (form.submit; only the browser suite uses it)", m.Form.Submit)
 		}
 	}
-	return f, token, true
+	return ok
+}
+
+// checkCSRFShape reports the CSRF token the login page carries, in which
+// shape (a hidden input, a <meta> tag, a cookie for a header), and whether
+// the manifest names it the same way.
+func checkCSRFShape(c *checklist, m *manifest.Manifest, page story.Page, f story.Form, r *visitor.Response, v *visitor.Visitor) bool {
+	var found []string // manifest lines that would describe what the page offers
+	for _, in := range f.Inputs {
+		if in.Type == "hidden" && csrfLike.MatchString(in.Name) && in.Value != "" {
+			found = append(found, "form.csrf_field: "+in.Name)
+		}
+	}
+	for name := range page.Metas {
+		if csrfLike.MatchString(name) {
+			found = append(found, "csrf.meta: "+name+" with csrf.header: X-CSRF-Token")
+		}
+	}
+	for _, ck := range r.SetCookies {
+		if csrfLike.MatchString(ck.Name) && ck.Value != "" {
+			header := "X-CSRFToken"
+			if strings.EqualFold(ck.Name, "XSRF-TOKEN") {
+				header = "X-XSRF-TOKEN"
+			}
+			found = append(found, "csrf.cookie: "+ck.Name+" with csrf.header: "+header)
+		}
+	}
+	slices.Sort(found)
+	s := story.New(m)
+	declared := m.Form.CSRFField != "" || m.CSRF.Meta != "" || m.CSRF.Cookie != ""
+	switch {
+	case !declared && len(found) == 0:
+		c.pass("CSRF: the login page carries no token, and the manifest names none")
+		return true
+	case !declared:
+		c.note("declare the token so the harness sends it with the login and the logout: "+strings.Join(found, ", or "), "CSRF: the login page carries a token the manifest does not name")
+		return true
+	}
+	tok, ok := tokenOnLoginPage(s, r, v)
+	if !ok {
+		c.fail([]string{"tokens on the page: " + orNone(found)}, "name the token the page really carries: "+orNone(found), "CSRF: the manifest names %s, which the login page does not carry", describeDeclaredToken(m))
+		return false
+	}
+	c.pass("CSRF: %s (%d characters), sent with the login and the logout", describeToken(m, tok), len(tok.Value))
+	return true
+}
+
+func tokenOnLoginPage(s story.Story, r *visitor.Response, v *visitor.Visitor) (story.Token, bool) {
+	switch {
+	case s.M.Form.CSRFField != "":
+		val, ok := story.ParsePage(r.Body).Hidden(s.M.Form.CSRFField)
+		return story.Token{Source: "input", Name: s.M.Form.CSRFField, Value: val}, ok
+	case s.M.CSRF.Meta != "":
+		val := story.ParsePage(r.Body).Metas[s.M.CSRF.Meta]
+		return story.Token{Source: "meta", Name: s.M.CSRF.Meta, Value: val}, val != ""
+	}
+	val, ok := v.Cookie(s.M.CSRF.Cookie)
+	return story.Token{Source: "cookie", Name: s.M.CSRF.Cookie, Value: val}, ok && val != ""
+}
+
+func describeDeclaredToken(m *manifest.Manifest) string {
+	switch {
+	case m.Form.CSRFField != "":
+		return fmt.Sprintf("a hidden input %q (form.csrf_field)", m.Form.CSRFField)
+	case m.CSRF.Meta != "":
+		return fmt.Sprintf("a <meta name=%q> (csrf.meta)", m.CSRF.Meta)
+	}
+	return fmt.Sprintf("a cookie %q (csrf.cookie)", m.CSRF.Cookie)
+}
+
+func describeToken(m *manifest.Manifest, tok story.Token) string {
+	switch tok.Source {
+	case "input":
+		return fmt.Sprintf("a hidden input %q, posted back as a form field", tok.Name)
+	case "meta":
+		return fmt.Sprintf("a <meta name=%q>, echoed in the header %s", tok.Name, m.CSRF.Header)
+	}
+	return fmt.Sprintf("the cookie %q, echoed in the header %s", tok.Name, m.CSRF.Header)
 }
 
 // guessField proposes an input for the email or password field.
-func guessField(f loginForm, kind string) string {
-	for _, in := range f.inputs {
-		if in.name == "" {
+func guessField(f story.Form, kind string) string {
+	for _, in := range f.Inputs {
+		if in.Name == "" {
 			continue
 		}
 		switch kind {
 		case "password":
-			if in.typ == "password" {
-				return in.name
+			if in.Type == "password" {
+				return in.Name
 			}
 		case "email":
-			if in.typ == "email" || regexp.MustCompile(`(?i)mail|user|login|name`).MatchString(in.name) && in.typ != "password" && in.typ != "hidden" && in.typ != "submit" {
-				return in.name
+			if in.Type == "email" || regexp.MustCompile(`(?i)mail|user|login|name`).MatchString(in.Name) && in.Type != "password" && in.Type != "hidden" && in.Type != "submit" {
+				return in.Name
 			}
 		}
 	}
@@ -699,83 +678,61 @@ func describeResponse(r *visitor.Response) string {
 	if loc := r.Location(); loc != "" {
 		s += " -> " + loc
 	}
-	if ex := excerpt(r.Body, 200); ex != `""` {
+	if ex := story.Excerpt(r.Body, 200); ex != `""` {
 		s += ", page text: " + ex
 	}
 	return s
 }
 
-var (
-	tagRE   = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<[^>]*>`)
-	spaceRE = regexp.MustCompile(`\s+`)
-)
+// loginCostSamples is how many logins doctor times.
+const loginCostSamples = 3
 
-func excerpt(body string, n int) string {
-	s := strings.TrimSpace(spaceRE.ReplaceAllString(html.UnescapeString(tagRE.ReplaceAllString(body, " ")), " "))
-	if len(s) > n {
-		s = s[:n] + "..."
-	}
-	return strconv.Quote(s)
-}
-
-// checkLogin posts the first account's credentials and returns the session
-// cookie the login sets.
-func checkLogin(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor, acct manifest.Account, csrf string, in *instance.Instance) (*http.Cookie, bool) {
-	form := url.Values{m.Form.Email: {acct.Email}, m.Form.Password: {acct.Password}}
-	if m.Form.CSRFField != "" {
-		form.Set(m.Form.CSRFField, csrf)
-	}
-	r, err := v.PostForm(ctx, m.Routes.Login, form)
+// checkLogin logs the first account in the way the suites do and returns
+// the session cookie the login sets.
+func checkLogin(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor, acct manifest.Account, in *instance.Instance) (*http.Cookie, bool) {
+	s := story.New(m)
+	a, err := s.Login(ctx, v, acct)
 	if err != nil {
-		c.fail(nil, "", "POST %s (the login): %v", m.Routes.Login, err)
+		var se *story.StepError
+		fix := ""
+		if errors.As(err, &se) {
+			fix = se.Fix
+		}
+		c.fail(nil, fix, "the login could not be made: %v", err)
 		return nil, false
 	}
+	r := a.Response
 	if r.Status >= 400 {
 		details := []string{describeResponse(r)}
 		if r.Status >= 500 {
 			details = append(details, "the target's log ends with:", indentLines(in.LogTail(15), "  "))
 		}
-		c.fail(details, "check that accounts[0] exists in the app with that password, the form field names (form.email, form.password), and form.csrf_field if the app wants a token", "logging in as %s answers %d", acct.Email, r.Status)
+		c.fail(details, s.RefusalFix("the login", r.Status), "logging in as %s answers %d", acct.Email, r.Status)
 		return nil, false
 	}
-	var set []*http.Cookie
-	var raw []string
-	for i, ck := range r.SetCookies {
-		if ck.Value != "" && !visitor.IsDeletion(ck) {
-			set = append(set, ck)
-			raw = append(raw, r.RawSetCookies[i])
-		}
-	}
-	var names []string
-	for _, ck := range set {
-		names = append(names, ck.Name)
-	}
-	if len(set) == 0 {
+	name, err := s.SessionCookieName(r, false)
+	if err != nil {
 		c.fail([]string{describeResponse(r)}, "the login response must set the session cookie (Set-Cookie); the suites learn the cookie from it", "logging in as %s sets no cookie", acct.Email)
 		return nil, false
 	}
-	pick := -1
-	if m.Cookie.Name != "auto" {
-		pick = slices.IndexFunc(set, func(ck *http.Cookie) bool { return ck.Name == m.Cookie.Name })
-		if pick < 0 {
-			c.fail(nil, fmt.Sprintf("set cookie.name to the session cookie (one of %s), or auto", strings.Join(names, ", ")), "logging in sets %s, not the cookie %q (cookie.name)", strings.Join(names, ", "), m.Cookie.Name)
-			return nil, false
-		}
-	} else {
-		pick = 0
-		for i, ck := range set {
-			if strings.Contains(strings.ToLower(ck.Name), "sess") {
-				pick = i
-				break
-			}
+	var ck *http.Cookie
+	raw := ""
+	for i, sc := range r.SetCookies {
+		if sc.Name == name && sc.Value != "" && !visitor.IsDeletion(sc) {
+			ck, raw = sc, r.RawSetCookies[i]
 		}
 	}
-	ck := set[pick]
-	attrs := raw[pick]
-	if i := strings.IndexByte(attrs, ';'); i >= 0 {
-		attrs = strings.TrimSpace(attrs[i+1:])
-	} else {
-		attrs = "no attributes"
+	if ck == nil {
+		var names []string
+		for _, sc := range r.SetCookies {
+			names = append(names, sc.Name)
+		}
+		c.fail(nil, fmt.Sprintf("set cookie.name to the session cookie (one of %s), or auto", orNone(names)), "logging in sets %s, not the cookie %q (cookie.name)", orNone(names), name)
+		return nil, false
+	}
+	attrs := "no attributes"
+	if i := strings.IndexByte(raw, ';'); i >= 0 {
+		attrs = strings.TrimSpace(raw[i+1:])
 	}
 	how := "cookie.name"
 	if m.Cookie.Name == "auto" {
@@ -792,52 +749,74 @@ func checkLogin(ctx context.Context, c *checklist, m *manifest.Manifest, v *visi
 	return ck, true
 }
 
-// checkDashboard: the dashboard shows the marker with the cookie, and not
-// without.
-func checkDashboard(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor, in *instance.Instance, acct manifest.Account, ck *http.Cookie) {
-	marker, err := instance.Expand(m.LoggedInMarker, acct)
-	if err != nil {
-		c.fail(nil, "logged_in_marker is a template over the account: {{.Name}}, {{.Email}}", "logged_in_marker: %v", err)
-		return
-	}
-	r, err := v.Get(ctx, m.Routes.Dashboard)
-	if err != nil {
-		c.fail(nil, "", "GET %s (routes.dashboard): %v", m.Routes.Dashboard, err)
-		return
-	}
-	if r.Status == http.StatusOK && strings.Contains(r.Body, marker) {
-		anon, err := visitor.New("anonymous", in.BaseURL, evidence.NewJournal(), 10*time.Second).Get(ctx, m.Routes.Dashboard)
-		// The suites call any answer that shows the marker logged in (or
-		// unexpected), whatever its status: it must be absent here.
-		if err == nil && strings.Contains(anon.Body, marker) {
-			c.fail([]string{"without a cookie: " + describeResponse(anon)}, "logged_in_marker must be text only a logged-in dashboard shows: every requirement tells logged in from logged out by it", "the dashboard %s shows %q even without a session", m.Routes.Dashboard, marker)
+// checkLoginCost times a few logins of fresh visitors, one at a time: the
+// suites size their samples to what a login costs.
+func checkLoginCost(ctx context.Context, c *checklist, s story.Story, in *instance.Instance, acct manifest.Account, request time.Duration) {
+	var fastest time.Duration
+	for range loginCostSamples {
+		v := visitor.New("timing", in.BaseURL, evidence.NewJournal(), request)
+		start := time.Now()
+		if _, err := s.Login(ctx, v, acct); err != nil {
 			return
 		}
-		c.pass("the dashboard %s shows %q when logged in, and not without the cookie", m.Routes.Dashboard, marker)
-		return
+		if took := time.Since(start); fastest == 0 || took < fastest {
+			fastest = took
+		}
+	}
+	c.pass("a login takes %v (the fastest of %d); the suites size their samples to it", fastest.Round(time.Millisecond), loginCostSamples)
+}
+
+// checkDashboard: the state page shows the marker with the cookie, and not
+// without.
+func checkDashboard(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor, in *instance.Instance, acct manifest.Account, ck *http.Cookie) bool {
+	s := story.New(m)
+	marker, err := s.Marker(acct)
+	if err != nil {
+		c.fail(nil, "logged_in_marker is a template over the account: {{.Name}}, {{.Email}}", "%v", err)
+		return false
+	}
+	page := s.StatePath()
+	r, err := v.Get(ctx, page)
+	if err != nil {
+		c.fail(nil, "", "GET %s (routes.state): %v", page, err)
+		return false
+	}
+	if st, _ := s.StateOf(r, acct); st == story.Authenticated {
+		anon, err := visitor.New("anonymous", in.BaseURL, evidence.NewJournal(), 10*time.Second).Get(ctx, page)
+		if err == nil {
+			if st, _ := s.StateOf(anon, acct); st != story.Anonymous {
+				c.fail([]string{"without a cookie: " + describeResponse(anon)}, "logged_in_marker must be text only a logged-in dashboard shows: every requirement tells logged in from logged out by it", "the dashboard %s shows %q even without a session (%s)", page, marker, st)
+				return false
+			}
+		}
+		c.pass("the dashboard %s shows %q when logged in, and not without the cookie", page, marker)
+		return true
 	}
 	details := []string{describeResponse(r)}
 	var fix string
 	switch {
+	case r.Status == http.StatusOK && m.State.JSONPath != "":
+		fix = fmt.Sprintf("state.json_path (%s) must point at a value of the JSON answer that shows logged_in_marker", m.State.JSONPath)
 	case r.Status == http.StatusOK:
 		fix = "logged_in_marker must be text the logged-in dashboard shows"
 		switch {
 		case acct.Name != "" && strings.Contains(r.Body, acct.Name):
-			fix += fmt.Sprintf(`; it shows the account's name, so "{{.Name}}" (or text around it) would do`)
+			fix += `; it shows the account's name, so "{{.Name}}" (or text around it) would do`
 		case strings.Contains(r.Body, acct.Email):
 			fix += `; it shows the account's email, so "{{.Email}}" would do`
 		default:
 			fix += "; the page shows neither the account's name nor its email: are accounts[0].name and routes.dashboard right?"
 		}
 	case r.Status == http.StatusNotFound || r.Status == http.StatusMethodNotAllowed:
-		fix = "routes.dashboard must be the page a logged-in user sees"
+		fix = "routes.dashboard (or routes.state) must be the page a logged-in user sees"
 	case r.Status >= 500:
 		fix = "the dashboard fails with the session: see the target's log"
 		details = append(details, "the target's log ends with:", indentLines(in.LogTail(15), "  "))
 	default:
 		fix = fmt.Sprintf("the dashboard did not accept the session cookie %q the login set: check routes.dashboard, the cookie's Path and Domain (the harness talks to 127.0.0.1), and that the session is saved on login", ck.Name)
 	}
-	c.fail(details, fix, "the dashboard %s does not show %q after the login", m.Routes.Dashboard, marker)
+	c.fail(details, fix, "the dashboard %s does not show %q after the login", page, marker)
+	return false
 }
 
 // checkStore: the login created a record where the manifest says.
@@ -969,24 +948,46 @@ func redisStoreHint(ctx context.Context, m *manifest.Manifest, pc profileCheck) 
 	return fmt.Sprintf("the app wrote nothing to the Redis the harness gave it (%s): settings.redis_url must name the env var your app reads (now %q), and profile_env must select the Redis store", pc.redis.inst.URL(redisDB), *m.Settings.RedisURL)
 }
 
-func checkLogout(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor) {
-	var r *visitor.Response
-	var err error
-	if m.Routes.LogoutMethod == http.MethodGet {
-		r, err = v.Get(ctx, m.Routes.Logout)
-	} else {
-		r, err = v.PostForm(ctx, m.Routes.Logout, url.Values{})
+// checkLogout logs out the way the suites do (with the CSRF token, the
+// method, the override the manifest names) and checks the visitor is
+// logged out afterwards.
+func checkLogout(ctx context.Context, c *checklist, m *manifest.Manifest, v *visitor.Visitor, acct manifest.Account, markerWorks bool) {
+	s := story.New(m)
+	how := m.Routes.LogoutMethod + " " + m.Routes.Logout
+	if m.Routes.LogoutOverride != "" {
+		how += " with " + m.Routes.LogoutOverride
 	}
+	l, err := s.PrepareLogout(ctx, v)
+	if err != nil {
+		var se *story.StepError
+		fix := ""
+		if errors.As(err, &se) {
+			fix = se.Fix + "; routes.logout_page is where the logout's token is read (default: the dashboard)"
+		}
+		c.fail(nil, fix, "the logout %s could not be prepared: %v", how, err)
+		return
+	}
+	r, err := l.Send(ctx, v)
 	switch {
 	case err != nil:
-		c.fail(nil, "", "%s %s (the logout): %v", m.Routes.LogoutMethod, m.Routes.Logout, err)
-	case r.Status == http.StatusNotFound || r.Status == http.StatusMethodNotAllowed:
-		c.fail([]string{describeResponse(r)}, "set routes.logout and routes.logout_method (POST or GET) to the app's logout", "the logout %s %s answers %d", m.Routes.LogoutMethod, m.Routes.Logout, r.Status)
+		c.fail(nil, "", "the logout %s: %v", how, err)
+		return
 	case r.Status >= 400:
-		c.fail([]string{describeResponse(r)}, "the logout must work with the session cookie alone (a CSRF-protected logout needs a GET route, or an exemption for the harness)", "the logout %s %s answers %d", m.Routes.LogoutMethod, m.Routes.Logout, r.Status)
-	default:
-		c.pass("the logout %s %s answers %d", m.Routes.LogoutMethod, m.Routes.Logout, r.Status)
+		c.fail([]string{describeResponse(r)}, s.RefusalFix("the logout", r.Status), "the logout %s answers %d", how, r.Status)
+		return
 	}
+	with := ""
+	if l.Token.Source != "" {
+		with = fmt.Sprintf(" (with the CSRF token from %s)", l.Token.Name)
+	}
+	after, err := v.Get(ctx, s.StatePath())
+	if err == nil && markerWorks {
+		if st, _ := s.StateOf(after, acct); st != story.Anonymous {
+			c.fail([]string{describeResponse(after)}, "the logout route must end the session: check routes.logout and routes.logout_method", "after the logout %s%s (%d) the dashboard still gives %s", how, with, r.Status, st)
+			return
+		}
+	}
+	c.pass("the logout %s%s answers %d, and the dashboard then shows nobody", how, with, r.Status)
 }
 
 func redisStoreOf(rawURL, prefix string) (inspect.Store, error) {

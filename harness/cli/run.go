@@ -19,9 +19,9 @@ import (
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/containertarget"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/results"
-	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 // suite is a Ginkgo suite the run command knows.

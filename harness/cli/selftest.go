@@ -21,9 +21,9 @@ import (
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/results"
-	"github.com/sessionconf/sessionconf/harness/manifest"
 )
 
 // The self-test proves the suite can fail: it runs the HTTP suite against

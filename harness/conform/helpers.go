@@ -17,11 +17,20 @@ import (
 
 // Parallel runs fn(0..n-1) with at most width running at once and waits for
 // all. Failures recorded inside fn (Errorf, Expect) are collected as usual;
-// a Fatalf inside fn stops only that call.
+// a Fatalf inside fn stops only that call. A Broken or Unsupported inside
+// fn stops the spec once every call has returned.
 func (t *T) Parallel(n, width int, fn func(i int)) {
 	sem := make(chan struct{}, width)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var stop *abort
 	for i := range n {
+		mu.Lock()
+		stopped := stop != nil
+		mu.Unlock()
+		if stopped {
+			break // the spec ends: start no more calls
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -29,8 +38,16 @@ func (t *T) Parallel(n, width int, fn func(i int)) {
 			defer func() { <-sem }()
 			defer func() {
 				if r := recover(); r != nil {
-					if _, ok := r.(abort); !ok {
+					a, ok := r.(abort)
+					if !ok {
 						panic(r)
+					}
+					if a.o.infra != nil || a.o.unsupported != "" {
+						mu.Lock()
+						if stop == nil {
+							stop = &a
+						}
+						mu.Unlock()
 					}
 				}
 			}()
@@ -38,6 +55,9 @@ func (t *T) Parallel(n, width int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
+	if stop != nil {
+		panic(*stop)
+	}
 }
 
 // SessionCookies returns the Set-Cookie lines of the session cookie in r.

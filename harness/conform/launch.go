@@ -155,6 +155,13 @@ func (t *T) Visitor(in *instance.Instance, name string) *visitor.Visitor {
 	return visitor.New(name, in.BaseURL, t.Journal, t.Timeouts.Request)
 }
 
+// ImpatientVisitor is a visitor that waits at most limit for any answer:
+// for specs where no answer in time is itself the failure (a server that
+// hangs while Redis is away).
+func (t *T) ImpatientVisitor(in *instance.Instance, name string, limit time.Duration) *visitor.Visitor {
+	return visitor.New(name, in.BaseURL, t.Journal, limit)
+}
+
 // Switch returns a visitor with v's cookies talking to another instance:
 // the same browser, a request routed to another server.
 func (t *T) Switch(v *visitor.Visitor, in *instance.Instance) *visitor.Visitor {

@@ -13,8 +13,8 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
-	"github.com/sessionconf/sessionconf/harness/results"
 	"github.com/sessionconf/sessionconf/harness/manifest"
+	"github.com/sessionconf/sessionconf/harness/results"
 )
 
 // resultEntry names the report entry each spec leaves with its result.

@@ -15,8 +15,8 @@ import (
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/containertarget"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
-	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/manifest"
+	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/tlscert"
 )
 
@@ -42,6 +42,7 @@ type runData struct {
 	TLSCert  string          `json:"tls_cert,omitempty"`
 	TLSKey   string          `json:"tls_key,omitempty"`
 	Redis    json.RawMessage `json:"redis,omitempty"`
+	Costs    Costs           `json:"costs"`
 	Started  time.Time       `json:"started"`
 }
 

@@ -1,10 +1,9 @@
 package conform
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -14,112 +13,189 @@ import (
 	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
 	"github.com/sessionconf/sessionconf/harness/manifest"
+	"github.com/sessionconf/sessionconf/harness/story"
 	"github.com/sessionconf/sessionconf/harness/visitor"
 )
 
-// State is what a dashboard response says about the visitor.
-type State string
+// State is what the state page says about a visitor.
+type State = story.State
 
 const (
-	Authenticated State = "authenticated"
-	Anonymous     State = "anonymous"
-	OtherUser     State = "another user's session"
-	ServerError   State = "server error"
-	Unexpected    State = "unexpected answer"
+	Authenticated = story.Authenticated
+	Anonymous     = story.Anonymous
+	OtherUser     = story.OtherUser
+	ServerError   = story.ServerError
+	Unexpected    = story.Unexpected
 )
+
+// Story is the target's story, with this spec's login timeout: how the
+// harness logs in and out of this target (see harness/story).
+func (t *T) Story() story.Story {
+	s := story.New(t.Target)
+	s.LoginTimeout = t.LoginTimeout(1)
+	return s
+}
 
 // Account returns the target's i-th account (0: the story's John Smith).
 func (t *T) Account(i int) manifest.Account { return t.Target.Accounts[i] }
 
 // Marker is what the dashboard shows when acct is logged in.
 func (t *T) Marker(acct manifest.Account) string {
-	m, err := instance.Expand(t.Target.LoggedInMarker, acct)
+	m, err := t.Story().Marker(acct)
 	t.Must(err, "logged_in_marker")
 	return m
 }
 
-// LoginResponse posts acct's credentials through v and returns the answer,
-// whatever it is (specs that expect a login to fail use it).
-func (t *T) LoginResponse(v *visitor.Visitor, acct manifest.Account) *visitor.Response {
-	form := url.Values{t.Target.Form.Email: {acct.Email}, t.Target.Form.Password: {acct.Password}}
-	if f := t.Target.Form.CSRFField; f != "" {
-		page := t.get(v, t.Target.Routes.Login)
-		token, ok := hiddenValue(page.Body, f)
-		if !ok {
-			t.Fatalf("the login page has no hidden input %q (form.csrf_field)", f)
-		}
-		form.Set(f, token)
+// stepFailed ends the spec with status error: the harness could not take
+// a step of the story (no answer, a refusal, no token). That says nothing
+// about the promise the spec checks.
+func (t *T) stepFailed(v *visitor.Visitor, err error) {
+	var se *story.StepError
+	if errors.As(err, &se) && se.Response != nil {
+		t.Broken(fmt.Errorf("%s could not take %s: %s answered %s (%s)", v.Name, se.Step, se.Response.Path, story.Describe(se.Response), orHint(se.Fix)))
 	}
-	r, err := v.PostForm(t.ctx, t.Target.Routes.Login, form)
-	if err != nil {
-		t.Fatalf("%s could not post the login form: %v", v.Name, err)
+	var na *visitor.NoAnswer
+	if errors.As(err, &na) && na.TimedOut() {
+		t.Broken(fmt.Errorf("%s: %w; slowness is not a verdict (%s)", v.Name, err, t.costNote()))
 	}
-	return r
+	t.Broken(fmt.Errorf("%s: %w", v.Name, err))
 }
 
-// Login logs acct in through v and requires it to work: a 2xx or 3xx and
-// a session cookie. It returns the session cookie's value.
-func (t *T) Login(v *visitor.Visitor, acct manifest.Account) string {
-	r := t.LoginResponse(v, acct)
-	if r.Status >= 400 {
-		t.Fatalf("logging in %s failed: %s", acct.Email, describe(r))
+func orHint(fix string) string {
+	if fix == "" {
+		return "check the manifest with `sessionconf doctor`"
+	}
+	return fix
+}
+
+// LoginResponse logs acct in through v the way the target takes logins
+// and returns the answer, whatever it is (specs that expect a login to
+// fail use it). When the login page itself fails with a 5xx, that is the
+// answer: nobody could log in. A step the harness cannot take (no answer,
+// a page without the promised CSRF token) ends the spec with status error.
+func (t *T) LoginResponse(v *visitor.Visitor, acct manifest.Account) *visitor.Response {
+	a, err := t.Story().Login(t.ctx, v, acct)
+	if err != nil {
+		t.stepFailed(v, err)
+	}
+	if a.StoppedAtPage() {
+		t.Journal.Event("%s: the login page answered %d, so no credentials were posted", v.Name, a.Page.Status)
+	}
+	return a.Response
+}
+
+// overloaded are the statuses of a server (or the harness's proxy) that
+// could not take the request now: they say nothing about a session.
+func overloaded(status int) bool {
+	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+}
+
+// LoginUnchecked logs acct in through v, requires the answer to be a
+// success with a session cookie, and returns the cookie's value. It does
+// not load the dashboard afterwards: for specs whose timing matters (a
+// kill right after the login answer). A refusal (4xx) ends the spec with
+// status error; a 500 is the target failing to log anyone in.
+func (t *T) LoginUnchecked(v *visitor.Visitor, acct manifest.Account) string {
+	var r *visitor.Response
+	deadline := time.Now().Add(t.Timeouts.Recovery)
+	for {
+		r = t.LoginResponse(v, acct)
+		if !overloaded(r.Status) || time.Now().After(deadline) {
+			break
+		}
+		t.Journal.Event("%s: the login answered %d (overloaded); trying again", v.Name, r.Status)
+		t.pause(t.Timeouts.Poll * 5)
+	}
+	switch {
+	case overloaded(r.Status):
+		t.Broken(fmt.Errorf("logging in %s: the target kept answering %s for %v (overloaded; %s)", acct.Email, story.Describe(r), t.Timeouts.Recovery, t.costNote()))
+	case r.Status >= 500:
+		t.Fatalf("logging in %s failed: %s: the target cannot log anyone in (see its log)", acct.Email, story.Describe(r))
+	case r.Status >= 400:
+		t.Broken(fmt.Errorf("logging in %s was refused: %s (%s)", acct.Email, story.Describe(r), t.Story().RefusalFix("the login", r.Status)))
 	}
 	name := t.detectCookie(r, false)
 	value, ok := v.Cookie(name)
 	if !ok || value == "" {
-		t.Fatalf("logging in %s set no %q cookie: %s", acct.Email, name, describe(r))
+		t.Broken(fmt.Errorf("logging in %s answered %s but %s holds no %q cookie: the login did not log in (check accounts, the form fields and cookie.name with `sessionconf doctor`)", acct.Email, story.Describe(r), v.Name, name))
 	}
 	return value
 }
 
-// Logout logs v out the way the manifest says (POST or GET).
-func (t *T) Logout(v *visitor.Visitor) *visitor.Response {
-	var r *visitor.Response
-	var err error
-	if t.Target.Routes.LogoutMethod == http.MethodGet {
-		r, err = v.Get(t.ctx, t.Target.Routes.Logout)
-	} else {
-		r, err = v.PostForm(t.ctx, t.Target.Routes.Logout, url.Values{})
+// Login logs acct in through v, requires it to work, and returns the
+// session cookie's value. It then loads the dashboard: a login that does
+// not show acct logged in is no positive control, and every "logged out"
+// a spec then observes would pass for nothing.
+func (t *T) Login(v *visitor.Visitor, acct manifest.Account) string {
+	value := t.LoginUnchecked(v, acct)
+	r := t.Dashboard(v)
+	switch s := t.StateOf(r, acct); {
+	case s == Authenticated:
+	case s == ServerError && !overloaded(r.Status):
+		t.Fatalf("right after logging in %s the dashboard failed: %s", acct.Email, story.Describe(r))
+	default:
+		t.Broken(fmt.Errorf("logging in %s answered success, but the dashboard then showed %s (%s): the session did not work. If logged_in_marker and routes.dashboard are right (`sessionconf doctor`), the target loses sessions right after the login", acct.Email, s, story.Describe(r)))
 	}
+	return value
+}
+
+// LogoutResponse logs v out the way the manifest says (with its CSRF
+// token) and returns the answer, whatever it is.
+func (t *T) LogoutResponse(v *visitor.Visitor) *visitor.Response {
+	l := t.PrepareLogout(v)
+	r, err := l.Send(t.ctx, v)
 	if err != nil {
-		t.Fatalf("%s could not log out: %v", v.Name, err)
+		t.stepFailed(v, err)
 	}
 	return r
 }
 
-// Dashboard loads the dashboard through v.
+// PrepareLogout reads what v's logout needs (its CSRF token), so a spec
+// can send it later at the moment it wants.
+func (t *T) PrepareLogout(v *visitor.Visitor) story.Logout {
+	l, err := t.Story().PrepareLogout(t.ctx, v)
+	if err != nil {
+		t.stepFailed(v, err)
+	}
+	return l
+}
+
+// Logout logs v out and requires the target to take the logout: a
+// refusal (a missing CSRF token, a wrong method) or an overloaded answer
+// is a step the harness could not take, so the spec ends with status
+// error rather than judge a logout that never happened.
+func (t *T) Logout(v *visitor.Visitor) *visitor.Response {
+	r := t.LogoutResponse(v)
+	switch {
+	case overloaded(r.Status):
+		t.Broken(fmt.Errorf("%s's logout answered %s (overloaded; %s)", v.Name, story.Describe(r), t.costNote()))
+	case r.Status >= 500:
+		t.Fatalf("%s's logout failed: %s", v.Name, story.Describe(r))
+	case r.Status >= 400:
+		t.Broken(fmt.Errorf("%s's logout was refused: %s %s answered %s (%s)", v.Name, t.Target.Routes.LogoutMethod, t.Target.Routes.Logout, story.Describe(r), t.Story().RefusalFix("the logout", r.Status)))
+	}
+	return r
+}
+
+// Dashboard loads the state page (routes.state, by default the dashboard)
+// through v.
 func (t *T) Dashboard(v *visitor.Visitor, opts ...visitor.Option) *visitor.Response {
-	return t.get(v, t.Target.Routes.Dashboard, opts...)
+	return t.get(v, t.Target.Routes.StatePath, opts...)
 }
 
 func (t *T) get(v *visitor.Visitor, path string, opts ...visitor.Option) *visitor.Response {
 	r, err := v.Get(t.ctx, path, opts...)
 	if err != nil {
-		t.Fatalf("%s could not load %s: %v", v.Name, path, err)
+		t.stepFailed(v, err)
 	}
 	return r
 }
 
-// StateOf classifies a dashboard response for acct.
+// StateOf classifies a state-page answer for acct.
 func (t *T) StateOf(r *visitor.Response, acct manifest.Account) State {
-	if r.Status >= 500 {
-		return ServerError
-	}
-	for _, other := range t.Target.Accounts {
-		if other.Email != acct.Email && strings.Contains(r.Body, t.Marker(other)) {
-			return OtherUser
-		}
-	}
-	shows := strings.Contains(r.Body, t.Marker(acct))
-	switch {
-	case r.Status == http.StatusOK && shows:
-		return Authenticated
-	case shows:
-		return Unexpected // the name on an error or redirect page
-	case r.Status >= 300 && r.Status < 400, r.Status == 401, r.Status == 403, r.Status == http.StatusOK:
-		return Anonymous
-	}
-	return Unexpected
+	s, err := t.Story().StateOf(r, acct)
+	t.Must(err, "classify the dashboard's answer")
+	return s
 }
 
 // SettledState loads the dashboard through v until the answer is not a
@@ -206,34 +282,15 @@ func (t *T) SessionCookie(v *visitor.Visitor, in *instance.Instance) string {
 
 // detectCookie learns the session cookie's name from a login response.
 func (t *T) detectCookie(r *visitor.Response, prod bool) string {
-	declared := t.Target.Cookie.Name
-	if prod {
-		declared = t.Target.Cookie.ProductionName
-	}
-	if declared != "auto" {
-		return declared
-	}
 	t.mu.Lock()
 	name, known := t.cookie[prod]
 	t.mu.Unlock()
 	if known {
 		return name
 	}
-	var names []string
-	for _, c := range r.SetCookies {
-		if c.Value != "" && !visitor.IsDeletion(c) {
-			names = append(names, c.Name)
-		}
-	}
-	if len(names) == 0 {
-		t.Fatalf("the login response set no cookie, so the session cookie's name cannot be detected: %s", describe(r))
-	}
-	name = names[0]
-	for _, n := range names {
-		if strings.Contains(strings.ToLower(n), "sess") {
-			name = n
-			break
-		}
+	name, err := t.Story().SessionCookieName(r, prod)
+	if err != nil {
+		t.Broken(err)
 	}
 	t.mu.Lock()
 	t.cookie[prod] = name
@@ -242,40 +299,7 @@ func (t *T) detectCookie(r *visitor.Response, prod bool) string {
 }
 
 // describe renders a response for a failure message.
-func describe(r *visitor.Response) string {
-	s := fmt.Sprintf("%d %s", r.Status, http.StatusText(r.Status))
-	if loc := r.Location(); loc != "" {
-		s += " -> " + loc
-	}
-	if r.Status >= 500 || (r.Status < 300 && r.Status != http.StatusNoContent) {
-		s += fmt.Sprintf(" (body: %s)", excerpt(r.Body, 160))
-	}
-	return s
-}
-
-var spaces = regexp.MustCompile(`\s+`)
-var tags = regexp.MustCompile(`<[^>]*>`)
-
-func excerpt(body string, n int) string {
-	s := strings.TrimSpace(spaces.ReplaceAllString(tags.ReplaceAllString(body, " "), " "))
-	if len(s) > n {
-		s = s[:n] + "..."
-	}
-	return fmt.Sprintf("%q", s)
-}
-
-func hiddenValue(html, name string) (string, bool) {
-	re := regexp.MustCompile(`<input[^>]*name=["']` + regexp.QuoteMeta(name) + `["'][^>]*>`)
-	tag := re.FindString(html)
-	if tag == "" {
-		return "", false
-	}
-	m := regexp.MustCompile(`value=["']([^"']*)["']`).FindStringSubmatch(tag)
-	if m == nil {
-		return "", false
-	}
-	return m[1], true
-}
+func describe(r *visitor.Response) string { return story.Describe(r) }
 
 // Get loads path through v (a page that needs no session, say).
 func (t *T) Get(v *visitor.Visitor, path string, opts ...visitor.Option) *visitor.Response {

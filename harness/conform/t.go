@@ -21,8 +21,9 @@ import (
 	"github.com/sessionconf/sessionconf/harness/evidence"
 	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
-	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/manifest"
+	"github.com/sessionconf/sessionconf/harness/story"
+	"github.com/sessionconf/sessionconf/harness/supervisor"
 )
 
 // T is one spec's view of the world: the requirement, the target, the
@@ -329,19 +330,21 @@ func (t *T) logTails(n int) string {
 // Store returns the spec's session store seen from outside, or nil in the
 // cookie profile.
 func (t *T) Store() inspect.Store {
-	if t.Target.External != nil {
-		return t.externalStore()
-	}
-	switch t.Profile {
-	case catalog.Filesystem:
-		dir, err := instance.Expand(t.Target.Store.Dir, map[string]any{"SessionDir": t.sessionDir(), "StateDir": t.stateDir, "ManifestDir": t.Target.Dir})
-		t.Must(err, "store.dir")
-		return inspect.Dir{Path: dir}
-	case catalog.Redis:
+	w := story.Where{SessionDir: t.sessionDir(), StateDir: t.stateDir}
+	switch {
+	case t.Profile != catalog.Redis:
+	case t.Target.External != nil:
+		w.Redis, w.RedisDB = t.externalRedisClient()
+	default:
 		r := t.redisOf()
-		return inspect.Redis{Client: current.redis.client(r.inst, r.db), DB: r.db, Prefix: t.Target.Store.RedisPrefix}
+		w.Redis, w.RedisDB = current.redis.client(r.inst, r.db), r.db
 	}
-	return nil
+	s, err := t.Story().Store(t.Profile, w)
+	if errors.Is(err, story.ErrStoreUnknown) {
+		t.Unsupported("%v", err)
+	}
+	t.Must(err, "locate the store")
+	return s
 }
 
 // Records lists the store and notes the listing in the journal under label.
@@ -372,8 +375,17 @@ func (t *T) ClearStore() {
 		return
 	}
 	s := t.Store()
-	t.Journal.Event("clear the store (%s %s)", s.Kind(), s.Location())
+	before, err := s.List(t.ctx)
+	t.Must(err, "list the store")
+	t.Journal.Event("clear the store (%s %s, %d records)", s.Kind(), s.Location(), len(before))
 	t.Must(s.Clear(t.ctx), "clear the store")
+	// The harness checks its own action before it judges the target: a
+	// record written since is the target's business, one left over ours.
+	after, err := s.List(t.ctx)
+	t.Must(err, "list the store after clearing it")
+	if left := inspect.Keys(inspect.Remaining(before, after)); len(left) > 0 {
+		t.Broken(fmt.Errorf("clearing the store left %d of its records (%v): the harness could not clear it", len(left), left))
+	}
 }
 
 func (t *T) sessionDir() string { return filepath.Join(t.stateDir, "flask_session") }
@@ -420,26 +432,19 @@ func (t *T) HoldsBy(deadline time.Time, every time.Duration, cond func() bool) b
 	}
 }
 
-// externalStore is the store of a target the harness did not start: only
-// where the manifest says explicitly (store.dir, store.redis_url).
-func (t *T) externalStore() inspect.Store {
-	switch {
-	case t.Profile == catalog.Filesystem && !strings.Contains(t.Target.Store.Dir, "{{"):
-		return inspect.Dir{Path: t.Target.Store.Dir}
-	case t.Profile == catalog.Redis && t.Target.Store.RedisURL != "":
-		opts, err := redis.ParseURL(t.Target.Store.RedisURL)
-		t.Must(err, "store.redis_url")
-		t.mu.Lock()
-		if t.externalRedis == nil {
-			t.externalRedis = redis.NewClient(opts)
-			ginkgo.DeferCleanup(t.externalRedis.Close)
-		}
-		c := t.externalRedis
-		t.mu.Unlock()
-		return inspect.Redis{Client: c, DB: opts.DB, Prefix: t.Target.Store.RedisPrefix}
-	case t.Profile == catalog.Cookie:
-		return nil
+// externalRedisClient is a client of the Redis an external target keeps
+// its sessions in (store.redis_url), or nil when the manifest does not say.
+func (t *T) externalRedisClient() (redis.UniversalClient, int) {
+	opts, ok, err := t.Story().ExternalRedis()
+	t.Must(err, "connect to the external target's Redis")
+	if !ok {
+		return nil, 0
 	}
-	t.Unsupported("the manifest does not say where this external target keeps its sessions (store.dir for the filesystem profile, store.redis_url for redis)")
-	return nil
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.externalRedis == nil {
+		t.externalRedis = redis.NewClient(opts)
+		ginkgo.DeferCleanup(t.externalRedis.Close)
+	}
+	return t.externalRedis, opts.DB
 }

@@ -6,7 +6,6 @@
 package instance
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"text/template"
 	"time"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
@@ -245,23 +243,7 @@ func (in *Instance) dataFor(port int, host string) templateData {
 
 // Expand renders a manifest template with the instance's values.
 func (in *Instance) Expand(s string) (string, error) {
-	return Expand(s, in.data())
-}
-
-// Expand renders a manifest template with data.
-func Expand(s string, data any) (string, error) {
-	if !strings.Contains(s, "{{") {
-		return s, nil
-	}
-	t, err := template.New("").Option("missingkey=error").Parse(s)
-	if err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, data); err != nil {
-		return "", err
-	}
-	return b.String(), nil
+	return manifest.Expand(s, in.data())
 }
 
 // Environ computes a process target's environment: the harness's own minus
@@ -344,7 +326,7 @@ func (in *Instance) environ(data templateData, inherit []string) ([]string, erro
 		}
 	}
 	for k, v := range m.Env {
-		val, err := Expand(v, data)
+		val, err := manifest.Expand(v, data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: env.%s: %v", m.Position("env."+k), k, err)
 		}

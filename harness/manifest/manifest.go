@@ -5,6 +5,7 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/template"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -43,6 +45,8 @@ type Manifest struct {
 
 	Routes   Routes    `yaml:"routes"`
 	Form     Form      `yaml:"form"`
+	CSRF     CSRF      `yaml:"csrf"`
+	State    State     `yaml:"state"`
 	Accounts []Account `yaml:"accounts"`
 	// LoggedInMarker is what an authenticated dashboard shows; a template
 	// over the account ({{.Name}}, {{.Email}}). Default: the name.
@@ -127,10 +131,20 @@ type Settings struct {
 
 // Routes of the app.
 type Routes struct {
-	Login        string `yaml:"login"`
-	Dashboard    string `yaml:"dashboard"`
-	Logout       string `yaml:"logout"`
+	Login     string `yaml:"login"`
+	Dashboard string `yaml:"dashboard"`
+	Logout    string `yaml:"logout"`
+	// LogoutMethod is POST, GET or DELETE.
 	LogoutMethod string `yaml:"logout_method"`
+	// LogoutOverride is a field a POST logout carries to stand for another
+	// method ("_method=delete", as Rails and Laravel forms do).
+	LogoutOverride string `yaml:"logout_override"`
+	// LogoutPage is where the logout's CSRF token is read (the page with
+	// the logout button; default: the dashboard).
+	LogoutPage string `yaml:"logout_page"`
+	// StatePath is the page that tells whether a visitor is logged in
+	// (default: the dashboard); with state.json_path, a JSON endpoint.
+	StatePath string `yaml:"state"`
 	// Ready is polled after every start until it answers below 500
 	// (default: the login page).
 	Ready string `yaml:"ready"`
@@ -146,8 +160,37 @@ type Form struct {
 	Password string `yaml:"password"`
 	Submit   string `yaml:"submit"` // the submit button's id (browser suite)
 	// CSRFField names a hidden input whose value the login form carries;
-	// the harness reads it from the login page before posting.
+	// the harness reads it from the login page before posting, and from
+	// routes.logout_page before logging out.
 	CSRFField string `yaml:"csrf_field"`
+	// Encoding is how the login is posted: "form"
+	// (application/x-www-form-urlencoded, the default) or "json" (a JSON
+	// object of the email and password fields, as single-page apps do).
+	Encoding string `yaml:"encoding"`
+}
+
+// CSRF says where a CSRF token comes from when it is not (only) a hidden
+// input of the form: a <meta> tag or a cookie, echoed in a request header.
+// The harness sends it with the login and the logout.
+type CSRF struct {
+	// Meta names a <meta name=... content=TOKEN> of the page (Rails and
+	// Laravel: csrf-token).
+	Meta string `yaml:"meta"`
+	// Cookie names a cookie whose value is the token (Django: csrftoken;
+	// Angular and Axios: XSRF-TOKEN).
+	Cookie string `yaml:"cookie"`
+	// Header is the request header the token goes in (Django:
+	// X-CSRFToken; Angular: X-XSRF-TOKEN; Rails: X-CSRF-Token).
+	Header string `yaml:"header"`
+}
+
+// State says how a logged-in visitor is recognised when the state page is
+// not HTML.
+type State struct {
+	// JSONPath is a dotted path (user.name, data.0.email) into the JSON
+	// answer of routes.state; the visitor is logged in when the value there
+	// shows logged_in_marker.
+	JSONPath string `yaml:"json_path"`
 }
 
 // Account is a user of the target.
@@ -324,7 +367,10 @@ func (m *Manifest) applyDefaults() {
 	def(&m.Routes.Logout, "/organizer/logout")
 	def(&m.Routes.LogoutMethod, "POST")
 	m.Routes.LogoutMethod = strings.ToUpper(m.Routes.LogoutMethod)
+	def(&m.Routes.LogoutPage, m.Routes.Dashboard)
+	def(&m.Routes.StatePath, m.Routes.Dashboard)
 	def(&m.Routes.Ready, m.Routes.Login)
+	def(&m.Form.Encoding, "form")
 	def(&m.Form.Email, "email")
 	def(&m.Form.Password, "password")
 	def(&m.Form.Submit, "submit")
@@ -398,12 +444,31 @@ func (m *Manifest) validate() error {
 	if m.Container != nil && m.Container.Image == "" {
 		bad("container.image", "required")
 	}
-	if m.Routes.LogoutMethod != "POST" && m.Routes.LogoutMethod != "GET" {
-		bad("routes.logout_method", "want POST or GET, got %q", m.Routes.LogoutMethod)
+	switch m.Routes.LogoutMethod {
+	case "POST", "GET", "DELETE":
+	default:
+		bad("routes.logout_method", "want POST, GET or DELETE, got %q", m.Routes.LogoutMethod)
+	}
+	if o := m.Routes.LogoutOverride; o != "" {
+		if k, _, ok := strings.Cut(o, "="); !ok || k == "" {
+			bad("routes.logout_override", "want field=value, such as _method=delete, got %q", o)
+		} else if m.Routes.LogoutMethod != "POST" {
+			bad("routes.logout_override", "a method override rides on a POST; routes.logout_method is %s", m.Routes.LogoutMethod)
+		}
+	}
+	if m.Form.Encoding != "form" && m.Form.Encoding != "json" {
+		bad("form.encoding", "want form or json, got %q", m.Form.Encoding)
+	}
+	if (m.CSRF.Meta != "" || m.CSRF.Cookie != "") && m.CSRF.Header == "" {
+		bad("csrf.header", "a token from a <meta> tag or a cookie is sent in a request header: name it (Django: X-CSRFToken; Angular and Axios: X-XSRF-TOKEN; Rails: X-CSRF-Token)")
+	}
+	if m.CSRF.Meta != "" && m.CSRF.Cookie != "" {
+		bad("csrf.meta", "give the token's source once: csrf.meta or csrf.cookie")
 	}
 	for _, r := range []struct{ path, v string }{
 		{"routes.login", m.Routes.Login}, {"routes.dashboard", m.Routes.Dashboard},
 		{"routes.logout", m.Routes.Logout}, {"routes.ready", m.Routes.Ready},
+		{"routes.logout_page", m.Routes.LogoutPage}, {"routes.state", m.Routes.StatePath},
 	} {
 		if !strings.HasPrefix(r.v, "/") {
 			bad(r.path, "want a path starting with /, got %q", r.v)
@@ -477,4 +542,21 @@ func (c *Command) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	return fmt.Errorf("expected a command string or a list of strings")
+}
+
+// Expand renders a manifest template ({{.Port}}, {{.Name}}, ...) with
+// data; a missing key is an error, not an empty string.
+func Expand(s string, data any) (string, error) {
+	if !strings.Contains(s, "{{") {
+		return s, nil
+	}
+	t, err := template.New("").Option("missingkey=error").Parse(s)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }

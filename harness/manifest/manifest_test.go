@@ -57,7 +57,12 @@ func TestErrorsNameFileLineAndPath(t *testing.T) {
 		"missing name":            {"process:\n  command: [x]\n", []string{"name: required"}},
 		"unknown profile":         {"name: a\nprofiles: [disk]\nprocess:\n  command: [x]\n", []string{"m.yaml:2", "profiles[0]: unknown profile \"disk\""}},
 		"two modes":               {"name: a\nprocess:\n  command: [x]\ncontainer:\n  image: i\n", []string{"exactly one of process, external and container"}},
-		"bad logout method":       {"name: a\nprocess:\n  command: [x]\nroutes:\n  logout_method: DELETE\n", []string{"routes.logout_method: want POST or GET"}},
+		"bad logout method":       {"name: a\nprocess:\n  command: [x]\nroutes:\n  logout_method: PATCH\n", []string{"routes.logout_method: want POST, GET or DELETE"}},
+		"override without POST":   {"name: a\nprocess:\n  command: [x]\nroutes:\n  logout_method: GET\n  logout_override: _method=delete\n", []string{"routes.logout_override: a method override rides on a POST"}},
+		"override not k=v":        {"name: a\nprocess:\n  command: [x]\nroutes:\n  logout_override: delete\n", []string{"routes.logout_override: want field=value"}},
+		"header-less csrf cookie": {"name: a\nprocess:\n  command: [x]\ncsrf:\n  cookie: csrftoken\n", []string{"csrf.header:", "X-CSRFToken"}},
+		"two csrf sources":        {"name: a\nprocess:\n  command: [x]\ncsrf:\n  cookie: c\n  meta: m\n  header: H\n", []string{"csrf.meta: give the token's source once"}},
+		"bad encoding":            {"name: a\nprocess:\n  command: [x]\nform:\n  encoding: xml\n", []string{"form.encoding: want form or json"}},
 		"not yaml":                {"name: [a\n", []string{"m.yaml:"}},
 	} {
 		t.Run(name, func(t *testing.T) {

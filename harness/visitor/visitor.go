@@ -9,11 +9,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -48,7 +51,8 @@ func New(name, base string, journal *evidence.Journal, timeout time.Duration) *V
 		Name: name, base: u, journal: journal, timeout: timeout,
 		jar: map[string]*http.Cookie{},
 		client: &http.Client{
-			Timeout: timeout,
+			// Each request is bounded by its context (send), so a login may
+			// be given longer than a page.
 			Transport: &http.Transport{
 				TLSClientConfig:     &tls.Config{InsecureSkipVerify: true},
 				MaxIdleConnsPerHost: 64,
@@ -93,23 +97,36 @@ func (r *Response) SetCookieFor(name string) (raw []string, parsed []*http.Cooki
 func (r *Response) Location() string { return r.Header.Get("Location") }
 
 // Option changes one request.
-type Option func(*http.Request)
+type Option func(*sendOptions)
+
+type sendOptions struct {
+	edits   []func(*http.Request)
+	timeout time.Duration
+}
+
+func edit(f func(*http.Request)) Option {
+	return func(o *sendOptions) { o.edits = append(o.edits, f) }
+}
 
 // WithCookieHeader sends exactly this Cookie header instead of the jar.
 func WithCookieHeader(h string) Option {
-	return func(r *http.Request) {
+	return edit(func(r *http.Request) {
 		r.Header.Del("Cookie")
 		if h != "" {
 			r.Header.Set("Cookie", h)
 		}
-	}
+	})
 }
 
 // WithoutCookies sends no Cookie header.
 func WithoutCookies() Option { return WithCookieHeader("") }
 
 // WithHeader adds a request header.
-func WithHeader(k, v string) Option { return func(r *http.Request) { r.Header.Set(k, v) } }
+func WithHeader(k, v string) Option { return edit(func(r *http.Request) { r.Header.Set(k, v) }) }
+
+// WithTimeout bounds this request by d instead of the visitor's timeout:
+// a login that spends a second hashing a password needs more than a page.
+func WithTimeout(d time.Duration) Option { return func(o *sendOptions) { o.timeout = d } }
 
 // Get requests path.
 func (v *Visitor) Get(ctx context.Context, path string, opts ...Option) (*Response, error) {
@@ -121,32 +138,54 @@ func (v *Visitor) PostForm(ctx context.Context, path string, form url.Values, op
 	return v.Do(ctx, http.MethodPost, path, form, opts...)
 }
 
-// Do sends one request and applies the Set-Cookies of its response to the
-// jar.
+// Do sends one request (form, if not nil, as its url-encoded body) and
+// applies the Set-Cookies of its response to the jar.
 func (v *Visitor) Do(ctx context.Context, method, path string, form url.Values, opts ...Option) (*Response, error) {
-	u := v.base.ResolveReference(&url.URL{Path: pathOnly(path), RawQuery: queryOnly(path)})
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
+	if form == nil {
+		return v.send(ctx, method, path, "", nil, opts)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	return v.send(ctx, method, path, "application/x-www-form-urlencoded", []byte(form.Encode()), opts)
+}
+
+// DoJSON sends value as a JSON body.
+func (v *Visitor) DoJSON(ctx context.Context, method, path string, value any, opts ...Option) (*Response, error) {
+	body, err := json.Marshal(value)
 	if err != nil {
 		return nil, err
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return v.send(ctx, method, path, "application/json", body, append([]Option{WithHeader("Accept", "application/json")}, opts...))
+}
+
+func (v *Visitor) send(ctx context.Context, method, path, contentType string, body []byte, opts []Option) (*Response, error) {
+	o := sendOptions{timeout: v.timeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	u := v.base.ResolveReference(&url.URL{Path: pathOnly(path), RawQuery: queryOnly(path)})
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if h := v.cookieHeader(); h != "" {
 		req.Header.Set("Cookie", h)
 	}
-	for _, o := range opts {
-		o(req)
+	for _, e := range o.edits {
+		e(req)
 	}
 	start := time.Now()
 	resp, err := v.client.Do(req)
 	if err != nil {
 		v.journal.Exchange(fmt.Sprintf("%s -> %s %s%s\n           %s <- error after %v: %v", v.Name, method, path, cookieNote(req.Header.Get("Cookie")), v.Name, time.Since(start).Round(time.Millisecond), err))
-		return nil, err
+		return nil, &NoAnswer{Method: method, Path: path, After: time.Since(start), Limit: o.timeout, Err: err}
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -162,6 +201,29 @@ func (v *Visitor) Do(ctx context.Context, method, path string, form url.Values, 
 	v.apply(r.SetCookies)
 	v.journal.Exchange(formatExchange(v.Name, req, r))
 	return r, nil
+}
+
+// NoAnswer is a request that got no HTTP answer: the connection was
+// refused or reset, or the answer did not come within the limit.
+type NoAnswer struct {
+	Method, Path string
+	After, Limit time.Duration
+	Err          error
+}
+
+func (e *NoAnswer) Error() string {
+	if e.TimedOut() {
+		return fmt.Sprintf("%s %s: no answer within %v", e.Method, e.Path, e.Limit)
+	}
+	return fmt.Sprintf("%s %s: no answer (%v)", e.Method, e.Path, e.Err)
+}
+
+func (e *NoAnswer) Unwrap() error { return e.Err }
+
+// TimedOut reports whether the limit ran out (rather than the connection
+// failing).
+func (e *NoAnswer) TimedOut() bool {
+	return errors.Is(e.Err, context.DeadlineExceeded) || os.IsTimeout(e.Err)
 }
 
 // Raw sends raw request bytes over a fresh TCP connection: for cookie
