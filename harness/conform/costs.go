@@ -55,3 +55,27 @@ func (t *T) pause(d time.Duration) {
 		t.Broken(fmt.Errorf("interrupted: %w", t.ctx.Err()))
 	}
 }
+
+// LoginWidth is how many logins a bulk phase runs at once: many for a
+// cheap login, few for one that keeps a core busy (more would only queue
+// on the target and stretch every login's latency).
+func (t *T) LoginWidth() int {
+	return min(16, max(4, int(200*time.Millisecond/t.loginCost())))
+}
+
+// LoginBudget is how many logins a spec may make for a sample it would
+// like want of: as many as the logins timeout allows at the target's
+// measured login cost. Below need the sample says nothing, so the spec
+// ends with status error, naming the cost: slowness is no verdict.
+func (t *T) LoginBudget(want, need int, what string) int {
+	c := t.loginCost()
+	allowed := int(t.Timeouts.Logins / c)
+	n := min(want, allowed)
+	if n < need {
+		t.Broken(fmt.Errorf("could not finish: %s needs %d logins, and at %v a login (%s) the logins timeout of %v allows %d; raise it (-timeout logins=%v)", what, need, c.Round(time.Millisecond), t.costNote(), t.Timeouts.Logins, allowed, (time.Duration(need)*c*11/10).Round(time.Second)))
+	}
+	if n < want {
+		t.Journal.Event("%s: %d logins instead of %d (a login costs %v; the logins timeout is %v)", what, n, want, c.Round(time.Millisecond), t.Timeouts.Logins)
+	}
+	return n
+}

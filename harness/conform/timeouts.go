@@ -22,6 +22,11 @@ type Timeouts struct {
 	Recovery  time.Duration // Redis back until logins work again (ROBUST-3)
 	Browser   time.Duration // one browser operation: a launch, a navigation, an element wait
 	Spec      time.Duration // a whole spec
+	// Logins is how long one spec may spend logging in for a sample (ID
+	// entropy, eviction, concurrency), counted as the target's measured
+	// login cost times the number of logins: a target that hashes
+	// passwords with bcrypt 12 gets fewer logins, not a timeout.
+	Logins time.Duration
 }
 
 // DefaultTimeouts are tuned for a loaded 2-core machine.
@@ -35,6 +40,7 @@ var DefaultTimeouts = Timeouts{
 	Recovery:  10 * time.Second,
 	Browser:   30 * time.Second,
 	Spec:      3 * time.Minute,
+	Logins:    40 * time.Second,
 }
 
 type timeoutFlag struct {
@@ -54,6 +60,7 @@ var (
 		{name: "recovery", p: func(t *Timeouts) *time.Duration { return &t.Recovery }},
 		{name: "browser", p: func(t *Timeouts) *time.Duration { return &t.Browser }},
 		{name: "spec", p: func(t *Timeouts) *time.Duration { return &t.Spec }},
+		{name: "logins", p: func(t *Timeouts) *time.Duration { return &t.Logins }},
 	}
 	timeoutScale = flag.Float64("sessionconf.timeout-scale", envFloat("SESSIONCONF_TIMEOUT_SCALE", 1), "multiply every timeout (slow machines)")
 )

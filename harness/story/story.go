@@ -80,24 +80,13 @@ func (s Story) StateOf(r *visitor.Response, acct manifest.Account) (State, error
 	if err != nil {
 		return "", err
 	}
-	mine, err := s.Marker(acct)
+	shows, other, err := s.Shows(shown, acct)
 	if err != nil {
 		return "", err
 	}
-	for _, other := range s.M.Accounts {
-		if other.Email == acct.Email {
-			continue
-		}
-		m, err := s.Marker(other)
-		if err != nil {
-			return "", err
-		}
-		// A marker that does not tell accounts apart cannot show a mix-up.
-		if m != mine && !strings.Contains(mine, m) && strings.Contains(shown, m) {
-			return OtherUser, nil
-		}
+	if other {
+		return OtherUser, nil
 	}
-	shows := strings.Contains(shown, mine)
 	switch {
 	case r.Status == http.StatusOK && shows:
 		return Authenticated, nil
@@ -107,6 +96,29 @@ func (s Story) StateOf(r *visitor.Response, acct manifest.Account) (State, error
 		return Anonymous, nil
 	}
 	return Unexpected, nil
+}
+
+// Shows reports whose logged-in marker text shows: acct's, or another
+// account's. The browser suite asks it of the page a person sees.
+func (s Story) Shows(text string, acct manifest.Account) (mine, other bool, err error) {
+	own, err := s.Marker(acct)
+	if err != nil {
+		return false, false, err
+	}
+	for _, o := range s.M.Accounts {
+		if o.Email == acct.Email {
+			continue
+		}
+		m, err := s.Marker(o)
+		if err != nil {
+			return false, false, err
+		}
+		// A marker that does not tell accounts apart cannot show a mix-up.
+		if m != own && !strings.Contains(own, m) && strings.Contains(text, m) {
+			return false, true, nil
+		}
+	}
+	return strings.Contains(text, own), false, nil
 }
 
 // shown is the text of r in which a marker counts: the whole body, or

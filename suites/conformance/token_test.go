@@ -18,8 +18,14 @@ import (
 	"github.com/sessionconf/sessionconf/harness/visitor"
 )
 
-// idSamples is how many session IDs the entropy specs collect.
-const idSamples = 400
+// The entropy specs' samples: a first idPilot rounds show the IDs'
+// alphabet; the sample then grows to what testing that alphabet needs
+// (entropy.MinSamples), at least idMinimum and at most idSamples.
+const (
+	idPilot   = 40
+	idMinimum = 100
+	idSamples = 400
+)
 
 // Entropy floors of TOKEN-1 (ASVS 4) and TOKEN-2 (ASVS 5).
 const (
@@ -32,13 +38,13 @@ var _ = Describe("Token security", func() {
 		app := t.Launch()
 		e := collectIDEntropy(t, app)
 		t.Check(len(e.Duplicates) == 0, "%d of %d session IDs repeated: %v", len(e.Duplicates), e.Samples, e.Duplicates)
-		t.Check(e.Bits >= minEntropyBits, "session IDs carry about %.0f bits of entropy (estimated from %d IDs of %d characters), fewer than %d", e.Bits, e.Samples, e.Length, minEntropyBits)
+		t.Check(e.Bits >= minEntropyBits, "session IDs carry %.1f bits of entropy (credited from %d IDs of %d characters: %d positions uniform over %d characters), fewer than %d", e.Bits, e.Samples, e.Length, e.Uniform, e.Alphabet, minEntropyBits)
 	})
 
 	Requirement("TOKEN-2", func(t *T) {
 		app := t.Launch()
 		e := collectIDEntropy(t, app)
-		t.Check(e.Bits >= goodEntropyBits, "session IDs carry about %.0f bits of entropy (estimated from %d IDs of %d characters), fewer than %d", e.Bits, e.Samples, e.Length, goodEntropyBits)
+		t.Check(e.Bits >= goodEntropyBits, "session IDs carry %.1f bits of entropy (credited from %d IDs of %d characters: %d positions uniform over %d characters), fewer than %d", e.Bits, e.Samples, e.Length, e.Uniform, e.Alphabet, goodEntropyBits)
 	})
 
 	Requirement("TOKEN-3", func(t *T) {
@@ -252,44 +258,73 @@ var _ = Describe("Token security", func() {
 	})
 })
 
-// collectIDEntropy logs in idSamples times (and visits the login page,
-// which some servers give an ID too) and estimates the IDs' entropy.
+// collectIDEntropy gathers session IDs until the sample is large enough
+// to test their alphabet (entropy.MinSamples), and estimates their
+// entropy. A round visits the login page (some servers give anonymous
+// visitors an ID) and logs in; when visits do give IDs, the sample is
+// topped up with visits alone, which cost the target no password hash.
 func collectIDEntropy(t *T, app *instance.Instance) entropy.Estimate {
 	name := t.CookieName(app)
 	var mu sync.Mutex
 	var ids []string
-	refused := 0
-	t.Parallel(idSamples, 16, func(i int) {
-		v := t.BulkVisitor(app, fmt.Sprintf("sample%d", i))
-		v.Get(t.Context(), t.Target.Routes.Login)
-		anon, hasAnon := v.Cookie(name)
-		if hasAnon {
-			mu.Lock()
-			ids = append(ids, anon)
-			mu.Unlock()
+	anonymous, refused := 0, 0
+	add := func(id string, anon bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		ids = append(ids, id)
+		if anon {
+			anonymous++
 		}
-		if r := t.LoginResponse(v, t.Account(i%2)); r.Status >= 500 {
-			mu.Lock()
-			refused++
-			mu.Unlock()
+	}
+	rounds := func(from, n int, login bool) {
+		width := t.LoginWidth()
+		if !login {
+			width = 16
 		}
-		// A server that keeps the visit's ID through the login issued one
-		// ID, not two: counting it twice would report a repeat (keeping the
-		// ID is TOKEN-3's failure, not this one's).
-		if c, ok := v.Cookie(name); ok && !(hasAnon && c == anon) {
-			mu.Lock()
-			ids = append(ids, c)
-			mu.Unlock()
+		t.Parallel(n, width, func(i int) {
+			v := t.BulkVisitor(app, fmt.Sprintf("sample%d", from+i))
+			v.Get(t.Context(), t.Target.Routes.Login)
+			anon, hasAnon := v.Cookie(name)
+			if hasAnon {
+				add(anon, true)
+			}
+			if !login {
+				return
+			}
+			if r := t.LoginResponse(v, t.Account(i%2)); r.Status >= 500 {
+				mu.Lock()
+				refused++
+				mu.Unlock()
+			}
+			// A server that keeps the visit's ID through the login issued
+			// one ID, not two: counting it twice would report a repeat
+			// (keeping the ID is TOKEN-3's failure, not this one's).
+			if c, ok := v.Cookie(name); ok && !(hasAnon && c == anon) {
+				add(c, false)
+			}
+		})
+	}
+	// A first sample shows the IDs' alphabet, which sets the size the
+	// test needs: 5 IDs per character it may hold.
+	rounds(0, idPilot, true)
+	need := min(idSamples, max(idMinimum, entropy.MinSamples(entropy.Alphabet(ids))))
+	if missing := need - len(ids); missing > 0 {
+		if anonymous > 0 {
+			rounds(idPilot, missing, false)
+		} else {
+			logins := t.LoginBudget(missing, missing, fmt.Sprintf("an ID sample of %d (the IDs use %d characters)", need, entropy.Alphabet(ids)))
+			rounds(idPilot, logins, true)
 		}
-	})
+	}
 	e := entropy.Of(ids)
-	t.Journal.Note("session ID sample", fmt.Sprintf("%d IDs, %d distinct, length %d, about %.1f bits; first: %v", e.Samples, e.Distinct, e.Length, e.Bits, ids[:min(5, len(ids))]))
-	if e.Samples < idSamples {
-		if refused > 0 && e.Samples+refused >= idSamples {
+	t.Journal.Note("session ID sample", fmt.Sprintf("%d IDs (%d from anonymous visits), %d distinct, length %d, %d characters, %d of %d positions uniform, credited %.1f bits (a truly uniform position is misjudged with probability %g); first: %v",
+		e.Samples, anonymous, e.Distinct, e.Length, e.Alphabet, e.Uniform, e.Length, e.Bits, entropy.Alpha, ids[:min(5, len(ids))]))
+	if e.Samples < need {
+		if refused > 0 && e.Samples+refused >= need {
 			// An overloaded target, not a fault of its IDs.
-			t.Broken(fmt.Errorf("only %d of %d logins produced a session cookie: the target answered %d of them with a 5xx, so the sample is too small to judge its IDs (an overloaded machine: run with fewer -procs)", e.Samples, idSamples, refused))
+			t.Broken(fmt.Errorf("only %d of %d IDs were collected: the target answered %d logins with a 5xx, so the sample is too small to judge its IDs (an overloaded machine: run with fewer -procs)", e.Samples, need, refused))
 		}
-		t.Fatalf("only %d of %d logins produced a session cookie", e.Samples, idSamples)
+		t.Fatalf("only %d of %d logins and visits produced a session cookie", e.Samples, need)
 	}
 	return e
 }

@@ -494,12 +494,13 @@ func (p *Person) state(acct manifest.Account) (State, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, other := range p.t.Target.Accounts {
-		if other.Email != acct.Email && strings.Contains(text, p.t.Marker(other)) {
-			return OtherUser, nil
-		}
-	}
-	if strings.Contains(text, p.t.Marker(acct)) {
+	mine, other, err := p.t.Story().Shows(text, acct)
+	switch {
+	case err != nil:
+		return "", err
+	case other:
+		return OtherUser, nil
+	case mine:
 		return LoggedIn, nil
 	}
 	form, err := p.page.Has(fieldSelector(p.t.Target.Form.Email))
