@@ -67,7 +67,12 @@ func printSummary(w io.Writer, run *results.Run, jobs []*job, reports string) {
 				took = append(took, fmt.Sprintf("%s %v", j.suite.name, j.elapsed.Round(100*time.Millisecond)))
 			}
 		}
-		fmt.Fprintf(w, "%-10s %s  (%s)\n", p+":", strings.Join(parts, ", "), strings.Join(took, ", "))
+		for _, c := range run.Costs {
+			if c.Profile == p && c.Suite == "http" && c.Measured {
+				took = append(took, fmt.Sprintf("a start %v, a login %v", seconds(c.Start, 10*time.Millisecond), seconds(c.Login, time.Millisecond)))
+			}
+		}
+		fmt.Fprintf(w, "%-10s %s  (%s)\n", p+":", strings.Join(parts, ", "), strings.Join(took, "; "))
 	}
 	failed := map[string]map[string]string{}
 	for _, r := range run.Results {
@@ -116,4 +121,8 @@ func onlySkipped(byProfile map[string][]string) bool {
 		}
 	}
 	return true
+}
+
+func seconds(s float64, round time.Duration) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(round)
 }

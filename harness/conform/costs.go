@@ -1,8 +1,18 @@
 package conform
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
+
+	"github.com/sessionconf/sessionconf/harness/evidence"
+	"github.com/sessionconf/sessionconf/harness/instance"
+	"github.com/sessionconf/sessionconf/harness/manifest"
+	"github.com/sessionconf/sessionconf/harness/redisprov"
+	"github.com/sessionconf/sessionconf/harness/story"
+	"github.com/sessionconf/sessionconf/harness/visitor"
 )
 
 // Costs are what one start and one login of the target took when the run
@@ -38,7 +48,10 @@ func (t *T) LoginTimeout(width int) time.Duration {
 	return t.Timeouts.Request + time.Duration(3*max(width, 1))*t.loginCost()
 }
 
-// costNote says what the target's costs are, for messages about time.
+// CostNote says what the target's start and login cost, for messages
+// about time.
+func (t *T) CostNote() string { return t.costNote() }
+
 func (t *T) costNote() string {
 	c := current.data.Costs
 	if !c.Measured {
@@ -78,4 +91,60 @@ func (t *T) LoginBudget(want, need int, what string) int {
 		t.Journal.Event("%s: %d logins instead of %d (a login costs %v; the logins timeout is %v)", what, n, want, c.Round(time.Millisecond), t.Timeouts.Logins)
 	}
 	return n
+}
+
+// calibrationLogins is how many logins the run times before any spec.
+const calibrationLogins = 5
+
+// measureCosts starts the target once, the way specs do, and times the
+// start and a few logins made one after another (the fastest counts: it
+// is the one least slowed by anything else the machine did). A login that
+// fails costs what it costs too: the target still checked the password.
+// When the target does not start or answer, the costs stay unmeasured and
+// the specs report that failure themselves.
+func measureCosts(ctx context.Context, m *manifest.Manifest, d runData, redisInst *redisprov.Instance) Costs {
+	var c Costs
+	dir, err := os.MkdirTemp(d.Root, "costs-*")
+	if err != nil {
+		return c
+	}
+	defer os.RemoveAll(dir)
+	to := timeoutsFor(m)
+	cfg := instance.Config{
+		Name: "costs", Profile: d.Profile, StateDir: dir, SessionDir: filepath.Join(dir, "flask_session"),
+		Secret: "sessionconf-costs-" + filepath.Base(dir), LogDir: dir,
+		StartTimeout: to.Start, StopGrace: to.Stop,
+	}
+	if redisInst != nil {
+		// Database 0 is no process's (redisprov.NewDBAllocator starts at 1).
+		cfg.RedisURL = redisInst.URL(0)
+		defer redisInst.Client(0).FlushDB(context.WithoutCancel(ctx))
+	}
+	began := time.Now()
+	in, err := instance.Launch(ctx, m, cfg)
+	defer func() {
+		if in != nil {
+			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), to.Stop+5*time.Second)
+			defer cancel()
+			in.Close(stop)
+		}
+	}()
+	if err != nil {
+		return c
+	}
+	c.Start = time.Since(began)
+	s := story.New(m)
+	s.LoginTimeout = to.Request * 3
+	for i := range calibrationLogins {
+		v := visitor.New("costs", in.BaseURL, evidence.NewJournal(), to.Request*3)
+		start := time.Now()
+		if _, err := s.Login(ctx, v, m.Accounts[i%2]); err != nil {
+			return c
+		}
+		if took := time.Since(start); c.Login == 0 || took < c.Login {
+			c.Login = took
+		}
+	}
+	c.Measured = true
+	return c
 }

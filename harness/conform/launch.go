@@ -207,14 +207,18 @@ func (t *T) LoadBalancer(ins ...*instance.Instance) *proxy.RoundRobin {
 	for _, in := range ins {
 		urls = append(urls, in.BaseURL)
 	}
-	lb, err := proxy.New(t.Timeouts.Request/2, urls...)
+	// A login through the proxy may queue behind others' password hashes:
+	// the proxy waits for it as long as a client of four logins would.
+	lb, err := proxy.New(t.LoginTimeout(4), urls...)
 	t.Must(err, "start the load balancer")
 	ginkgo.DeferCleanup(lb.Close)
 	t.Journal.Event("round-robin load balancer at %s in front of %v", lb.URL, urls)
 	return lb
 }
 
-// VisitorAt returns a new user agent talking to base (a load balancer).
+// VisitorAt returns a new user agent talking to base (a load balancer):
+// it waits longer than the load balancer does, so the proxy's own answer
+// (a 502 after its timeout) is what it sees.
 func (t *T) VisitorAt(base, name string) *visitor.Visitor {
-	return visitor.New(name, base, t.Journal, t.Timeouts.Request)
+	return visitor.New(name, base, t.Journal, t.LoginTimeout(4)+t.Timeouts.Request)
 }

@@ -34,17 +34,18 @@ type sharedRedis struct {
 // ownedProvider is the provider process 1 chose; it ends with the run.
 var ownedProvider *redisprov.Provider
 
-func startSharedRedis(ctx context.Context, _ string) (json.RawMessage, error) {
+func startSharedRedis(ctx context.Context) (*redisprov.Instance, json.RawMessage, error) {
 	p, err := redisprov.Select(ctx, redisCfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ownedProvider = p
 	inst, err := p.NewInstance(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return inst.Marshal()
+	data, err := inst.Marshal()
+	return inst, data, err
 }
 
 func stopSharedRedis(ctx context.Context, _ json.RawMessage) {

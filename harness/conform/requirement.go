@@ -82,7 +82,7 @@ func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.P
 	if o.infra == nil && o.unsupported == "" && ctx.Err() != nil {
 		// Interrupted or timed out: nothing after that point says
 		// anything about the target (recordFailure drops what came later).
-		o.infra = fmt.Errorf("the spec was interrupted (%v) before it finished", context.Cause(ctx))
+		o.infra = fmt.Errorf("the spec was interrupted (%v) before it finished; %s (a timeout is slowness, not a verdict: -timeout spec=... gives it longer)", context.Cause(ctx), t.costNote())
 	}
 	_, listed := current.known.Lookup(req.ID, p)
 	status, msgs := verdict(ending{failures: failures, outcome: o, listed: listed})
@@ -225,6 +225,9 @@ func collect(report ginkgo.Report) *results.Run {
 	}
 	if current.redis != nil {
 		run.Redis = current.redis.kind()
+	}
+	if c := current.data.Costs; current.manifest != nil {
+		run.Costs = []results.Cost{{Profile: string(labelProfile()), Suite: Suite, Measured: c.Measured, Start: c.Start.Seconds(), Login: c.Login.Seconds()}}
 	}
 	setupFailure := ""
 	for _, sr := range report.SpecReports {

@@ -15,6 +15,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/containertarget"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
+	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/tlscert"
@@ -102,11 +103,13 @@ func setupRun(ctx context.Context) (runData, error) {
 			return d, err
 		}
 	}
+	var redisInst *redisprov.Instance
 	if d.Profile == catalog.Redis {
-		if d.Redis, err = startSharedRedis(ctx, d.Root); err != nil {
+		if redisInst, d.Redis, err = startSharedRedis(ctx); err != nil {
 			return d, err
 		}
 	}
+	d.Costs = measureCosts(ctx, m, d, redisInst)
 	return d, nil
 }
 
@@ -125,10 +128,7 @@ func AttachRun(ctx context.Context, data []byte) {
 		abortRun("%v", err)
 	}
 	current.data, current.manifest, current.known = d, m, known
-	current.timeouts = resolveTimeouts(map[string]time.Duration{
-		"start": m.Timeouts.Start.Std(), "stop": m.Timeouts.Stop.Std(), "request": m.Timeouts.Request.Std(),
-		"tolerance": m.Timeouts.Tolerance.Std(),
-	})
+	current.timeouts = timeoutsFor(m)
 	if len(d.Redis) > 0 {
 		if current.redis, err = attachSharedRedis(ctx, d.Redis); err != nil {
 			abortRun("redis: %v", err)
@@ -153,6 +153,15 @@ func TeardownRun(ctx context.Context) {
 	if current.data.Root != "" && !*flagKeep {
 		os.RemoveAll(current.data.Root)
 	}
+}
+
+// timeoutsFor resolves the named timeouts for m: flags, then the
+// manifest, then the defaults.
+func timeoutsFor(m *manifest.Manifest) Timeouts {
+	return resolveTimeouts(map[string]time.Duration{
+		"start": m.Timeouts.Start.Std(), "stop": m.Timeouts.Stop.Std(), "request": m.Timeouts.Request.Std(),
+		"tolerance": m.Timeouts.Tolerance.Std(),
+	})
 }
 
 func manifestPath() (string, error) {

@@ -84,8 +84,10 @@ func (t *T) LoginResponse(v *visitor.Visitor, acct manifest.Account) *visitor.Re
 	return a.Response
 }
 
-// overloaded are the statuses of a server (or the harness's proxy) that
-// could not take the request now: they say nothing about a session.
+// Overloaded reports whether status is a server's (or the harness's
+// proxy's) "not now": 502, 503, 504. It says nothing about a session.
+func Overloaded(status int) bool { return overloaded(status) }
+
 func overloaded(status int) bool {
 	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
 }

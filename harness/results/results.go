@@ -64,6 +64,17 @@ type Target struct {
 	Mode     string `json:"mode"`
 }
 
+// Cost is what one start and one login of the target took in one
+// profile's suite run: the fastest of a few, before any spec ran. Specs
+// size their samples and bound their waits by it.
+type Cost struct {
+	Profile  string  `json:"profile"`
+	Suite    string  `json:"suite"`
+	Measured bool    `json:"measured"` // false: the target did not start or log in
+	Start    float64 `json:"start_seconds"`
+	Login    float64 `json:"login_seconds"`
+}
+
 // Run is a whole results.json.
 type Run struct {
 	Schema       string         `json:"schema"`
@@ -76,7 +87,10 @@ type Run struct {
 	Duration     float64        `json:"duration_seconds"`
 	Filtered     bool           `json:"filtered"` // a label filter or focus left requirements out
 	KnownFailing string         `json:"known_failing,omitempty"`
-	Summary      map[Status]int `json:"summary"`
+	// Costs are what a start and a login of the target took, measured per
+	// profile and suite before the specs ran.
+	Costs   []Cost         `json:"costs,omitempty"`
+	Summary map[Status]int `json:"summary"`
 	Results      []Result       `json:"results"`
 }
 
@@ -186,8 +200,10 @@ func Merge(runs ...*Run) *Run {
 	out.Results = nil
 	out.Profiles = nil
 	var end time.Time
+	out.Costs = nil
 	for _, r := range runs {
 		out.Results = append(out.Results, r.Results...)
+		out.Costs = append(out.Costs, r.Costs...)
 		for _, p := range r.Profiles {
 			if !slices.Contains(out.Profiles, p) {
 				out.Profiles = append(out.Profiles, p)

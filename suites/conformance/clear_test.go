@@ -17,8 +17,9 @@ import (
 // resurrectionTrials and inflightRequests are CLEAR-7's race: a logout
 // fired amid requests that loaded the session before it.
 const (
-	resurrectionTrials = 30
-	inflightRequests   = 20
+	resurrectionTrials    = 30
+	minResurrectionTrials = 10
+	inflightRequests      = 20
 	// maxUndecidedReplays ends the trials early: each replay stuck on a
 	// 5xx is retried for the recovery timeout.
 	maxUndecidedReplays = 3
@@ -130,14 +131,15 @@ var _ = Describe("Clearing and logout", func() {
 			opts = append(opts, IdleTimeout(time.Hour)) // every request writes the session back
 		}
 		app := t.Launch(opts...)
+		trials := t.LoginBudget(resurrectionTrials, minResurrectionTrials, "CLEAR-7's trials (a login each)")
 		// A trial whose logout the target refused (5xx, an overloaded
 		// machine) rightly leaves the session alive and shows nothing of
 		// the race; nor does a replay that never gets past a 5xx.
 		resurrected, refused, undecided := 0, 0, 0
 		inconclusive := func() bool {
-			return undecided >= maxUndecidedReplays || refused+undecided > resurrectionTrials/2
+			return undecided >= maxUndecidedReplays || refused+undecided > trials/2
 		}
-		for trial := range resurrectionTrials {
+		for trial := range trials {
 			if inconclusive() {
 				break // no verdict is left to reach: do not wait out every replay
 			}
@@ -183,8 +185,8 @@ var _ = Describe("Clearing and logout", func() {
 				undecided++
 			}
 		}
-		t.Journal.Event("%d trials of a logout among %d in-flight requests: %d sessions came back, %d logouts refused with a 5xx, %d replays undecided", resurrectionTrials, inflightRequests, resurrected, refused, undecided)
-		t.Check(resurrected == 0, "in %d of %d trials the session was valid again after a logout raced %d in-flight requests", resurrected, resurrectionTrials, inflightRequests)
+		t.Journal.Event("%d trials of a logout among %d in-flight requests: %d sessions came back, %d logouts refused with a 5xx, %d replays undecided", trials, inflightRequests, resurrected, refused, undecided)
+		t.Check(resurrected == 0, "in %d of %d trials the session was valid again after a logout raced %d in-flight requests", resurrected, trials, inflightRequests)
 		if resurrected == 0 && inconclusive() {
 			t.Broken(fmt.Errorf("CLEAR-7 could not observe the race: %d logouts were refused with a 5xx and %d replays never got past one within %v (an overloaded machine: run with fewer -procs)", refused, undecided, t.Timeouts.Recovery))
 		}
