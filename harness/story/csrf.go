@@ -104,3 +104,10 @@ func (s Story) attach(tok Token, fields map[string]any, opts []visitor.Option) [
 	}
 	return opts
 }
+
+// fromPage adds the headers a browser sends with a form it submits from
+// page: Origin and Referer. CSRF middleware checks them over HTTPS
+// (Django refuses a POST without a Referer there).
+func fromPage(v *visitor.Visitor, page string, opts []visitor.Option) []visitor.Option {
+	return append(opts, visitor.WithHeader("Origin", v.Origin()), visitor.WithHeader("Referer", v.URL(page)))
+}

@@ -51,6 +51,7 @@ func (s Story) Login(ctx context.Context, v *visitor.Visitor, acct manifest.Acco
 		opts = append(opts, visitor.WithTimeout(s.LoginTimeout))
 	}
 	opts = s.attach(a.Token, fields, opts)
+	opts = fromPage(v, m.Routes.Login, opts)
 	var r *visitor.Response
 	var err error
 	if m.Form.Encoding == "json" {

@@ -63,6 +63,7 @@ func (l Logout) Send(ctx context.Context, v *visitor.Visitor, opts ...visitor.Op
 			fields[k] = val
 		}
 		opts = l.s.attach(l.Token, fields, opts)
+		opts = fromPage(v, m.Routes.LogoutPage, opts)
 		var form url.Values
 		if len(fields) > 0 || l.Method == http.MethodPost {
 			form = formOf(fields)

@@ -54,6 +54,10 @@ type app struct {
 }
 
 func (a *app) tokenOK(r *http.Request) bool {
+	// Like Django over HTTPS: a form POST comes from a page of the app.
+	if o := r.Header.Get("Origin"); o == "" || !strings.HasPrefix(r.Header.Get("Referer"), o+"/") {
+		return false
+	}
 	switch a.csrf {
 	case "input":
 		return r.PostFormValue("authenticity_token") == rawToken

@@ -70,6 +70,15 @@ func (v *Visitor) Rebase(name, base string) *Visitor {
 	return c
 }
 
+// URL is the absolute URL of path at the visitor's base.
+func (v *Visitor) URL(path string) string {
+	return v.base.ResolveReference(&url.URL{Path: pathOnly(path), RawQuery: queryOnly(path)}).String()
+}
+
+// Origin is the scheme and host of the visitor's base, as a browser's
+// Origin header names it.
+func (v *Visitor) Origin() string { return v.base.Scheme + "://" + v.base.Host }
+
 // Response is what came back.
 type Response struct {
 	Method, Path string
