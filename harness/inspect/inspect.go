@@ -4,6 +4,7 @@
 package inspect
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -110,6 +111,22 @@ func New(before, after []Record) []Record {
 	var out []Record
 	for _, r := range after {
 		if !seen[r.Key] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Changed returns the records of after whose data differs from the same
+// key's in before.
+func Changed(before, after []Record) []Record {
+	old := map[string][]byte{}
+	for _, r := range before {
+		old[r.Key] = r.Data
+	}
+	var out []Record
+	for _, r := range after {
+		if d, ok := old[r.Key]; ok && !bytes.Equal(d, r.Data) {
 			out = append(out, r)
 		}
 	}

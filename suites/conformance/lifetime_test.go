@@ -23,6 +23,9 @@ const (
 	// cookieClockSlack.
 	defaultLifetime  = 7 * 24 * time.Hour
 	cookieClockSlack = time.Minute
+	// liveCleanups is how many cleanup intervals a live session must
+	// outlast, with its record (LIFE-8).
+	liveCleanups = 3
 	// maxLifetime is the longest lifetime a browser keeps a cookie for.
 	maxLifetime = 400 * 24 * time.Hour
 )
@@ -219,7 +222,23 @@ var _ = Describe("Lifetime and expiry", func() {
 		t.Get(t.Visitor(app, "anon"), t.Target.Routes.Login) // some stores clean up on a request
 		after := t.Records("after expiry and cleanup")
 		left := inspect.Keys(inspect.Remaining(created, after))
-		t.Check(len(left) == 0, "%d of the 10 expired session files are still in the directory %v after the lifetime plus the cleanup interval (%v): %v", len(left), shortLifetime, interval, left)
+		if !t.Check(len(left) == 0, "%d of the 10 expired session files are still in the directory %v after the lifetime plus the cleanup interval (%v): %v", len(left), shortLifetime, interval, left) {
+			return // no cleanup ran, so none can have taken a live session
+		}
+
+		// The cleanup that removed them must leave live sessions alone: a
+		// janitor that deletes every file logs everyone out each run.
+		t.Stop(app)
+		long := t.Launch(append(opts[1:], Lifetime(longLifetime))...)
+		john := t.Visitor(long, "john")
+		before = t.Records("before the live login")
+		t.Login(john, t.Account(0))
+		live := t.NewRecords(before, "after the live login")
+		loggedIn = time.Now()
+		t.SleepUntil(loggedIn.Add(liveCleanups*interval+t.Timeouts.Tolerance), fmt.Sprintf("%d cleanup intervals with a live session (lifetime %v)", liveCleanups, longLifetime))
+		gone := inspect.Keys(inspect.New(t.Records("after the cleanups"), live)) // live, and no longer there
+		t.Check(len(gone) == 0, "the cleanup removed %d live session file(s) %v within %v of the login, with a lifetime of %v", len(gone), gone, time.Since(loggedIn).Round(time.Second), longLifetime)
+		t.ExpectAuthenticated(john, t.Account(0), fmt.Sprintf("after %d cleanup intervals, %v into a %v session", liveCleanups, time.Since(loggedIn).Round(time.Second), longLifetime))
 	}, WaitsLong)
 })
 
