@@ -91,7 +91,8 @@ func printSummary(w io.Writer, run *results.Run, jobs []*job, reports string) {
 			}
 		}
 	}
-	passed := run.Summary[results.Pass] + run.Summary[results.XFail]
+	notChecked := printNotChecked(w, run)
+	passed := run.Summary[results.Pass]
 	bad := run.Summary[results.Fail] + run.Summary[results.Error] + run.Summary[results.XPass]
 	verdict := "PASS"
 	if !run.OK() {
@@ -102,9 +103,13 @@ func printSummary(w io.Writer, run *results.Run, jobs []*job, reports string) {
 		fmt.Fprintf(w, ", %s (open it in a browser; it needs no network)", html)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "sessionconf %s: %d passed, %d failed (%d fail, %d error, %d xpass; %d xfail, %d unsupported, %d skipped) in %.1fs\n",
+	unchecked := ""
+	if notChecked > 0 {
+		unchecked = fmt.Sprintf(" (%d MUST not checked)", notChecked)
+	}
+	fmt.Fprintf(w, "sessionconf %s: %d passed, %d failed (%d fail, %d error, %d xpass); %d xfail, %d unsupported%s, %d skipped in %.1fs\n",
 		verdict, passed, bad, run.Summary[results.Fail], run.Summary[results.Error], run.Summary[results.XPass],
-		run.Summary[results.XFail], run.Summary[results.Unsupported], run.Summary[results.Skipped], run.Duration)
+		run.Summary[results.XFail], run.Summary[results.Unsupported], unchecked, run.Summary[results.Skipped], run.Duration)
 	if run.Executed() == 0 {
 		fmt.Fprintln(w, "sessionconf: no requirement was executed, so the run fails (check -label-filter and the manifest's profiles)")
 	}
@@ -125,4 +130,36 @@ func onlySkipped(byProfile map[string][]string) bool {
 
 func seconds(s float64, round time.Duration) time.Duration {
 	return time.Duration(s * float64(time.Second)).Round(round)
+}
+
+// printNotChecked lists the MUST requirements that apply to a profile but
+// were not checked because the manifest does not declare what their specs
+// need, grouped by what to declare, and returns how many there are. They
+// fail nothing, and must not pass unseen.
+func printNotChecked(w io.Writer, run *results.Run) int {
+	byReason := map[string][]string{}
+	var reasons []string
+	n := 0
+	for _, r := range run.Results {
+		if r.Status != results.Unsupported || !r.NotChecked || r.Level != string(catalog.Must) {
+			continue
+		}
+		id := r.Requirement + "@" + r.Profile
+		if r.Suite != "" && r.Suite != "http" {
+			id += "/" + r.Suite
+		}
+		if _, ok := byReason[r.Reason]; !ok {
+			reasons = append(reasons, r.Reason)
+		}
+		byReason[r.Reason] = append(byReason[r.Reason], id)
+		n++
+	}
+	if n == 0 {
+		return 0
+	}
+	fmt.Fprintf(w, "\nMUST not checked (%d): the requirement applies, but the manifest does not declare what its spec needs:\n", n)
+	for _, why := range reasons {
+		fmt.Fprintf(w, "  %s: %s\n", strings.Join(byReason[why], ", "), why)
+	}
+	return n
 }

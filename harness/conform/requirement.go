@@ -66,8 +66,12 @@ func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.P
 		Profile: string(p), Suite: Suite,
 		Location: ginkgo.CurrentSpecReport().LeafNodeLocation.String(),
 	}
-	if why := unsupportedReason(req, p); why != "" {
-		finish(res, results.Unsupported, why, nil)
+	if why := req.Unsupported(p); why != "" {
+		finish(res, results.Unsupported, why, nil) // by design: the requirement does not apply
+	}
+	res.NotChecked = true // an unsupported from here on is the manifest's to change
+	if req.Needs != "" && !current.manifest.Has(req.Needs) {
+		finish(res, results.Unsupported, fmt.Sprintf("the target does not declare features.%s", req.Needs), nil)
 	}
 	t := newT(ctx, req, p)
 	ginkgo.DeferCleanup(t.cleanup)
@@ -111,6 +115,7 @@ func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.P
 // it: failing statuses fail, xfail and unsupported skip, pass passes.
 func finish(res results.Result, s results.Status, reason string, failMsg *string) {
 	res.Status, res.Reason = s, reason
+	res.NotChecked = res.NotChecked && s == results.Unsupported
 	ginkgo.AddReportEntry(resultEntry, res, ginkgo.ReportEntryVisibilityNever)
 	switch s {
 	case results.Fail, results.Error, results.XPass:
@@ -118,16 +123,6 @@ func finish(res results.Result, s results.Status, reason string, failMsg *string
 	case results.Unsupported, results.XFail:
 		ginkgo.Skip(fmt.Sprintf("%s: %s", s, reason), 2)
 	}
-}
-
-func unsupportedReason(req catalog.Requirement, p catalog.Profile) string {
-	if why := req.Unsupported(p); why != "" {
-		return why
-	}
-	if req.Needs != "" && !current.manifest.Has(req.Needs) {
-		return fmt.Sprintf("the target does not declare features.%s", req.Needs)
-	}
-	return ""
 }
 
 // failureMessage is what a failed spec prints: the requirement, every

@@ -104,7 +104,7 @@ func setupRun(ctx context.Context) (runData, error) {
 		}
 	}
 	var redisInst *redisprov.Instance
-	if d.Profile == catalog.Redis {
+	if d.Profile == catalog.Redis || (d.Profile == catalog.Cookie && m.SwitchSource() == catalog.Redis) {
 		if redisInst, d.Redis, err = startSharedRedis(ctx); err != nil {
 			return d, err
 		}

@@ -232,6 +232,10 @@ type Features struct {
 	// CleanupInterval is how often expired files are removed (LIFE-8). When
 	// settings.cleanup_interval names an env var, the harness shortens it.
 	CleanupInterval Duration `yaml:"cleanup_interval"`
+	// SwitchFrom is the server-side profile the app switches to cookie
+	// sessions from (PROFILE-1): filesystem or redis. Default: the first of
+	// them in profiles; with neither, PROFILE-1 is unsupported.
+	SwitchFrom catalog.Profile `yaml:"switch_from"`
 }
 
 // TimeoutSpec overrides the harness's named timeouts for this target.
@@ -262,6 +266,20 @@ func (m *Manifest) Has(f catalog.Feature) bool {
 		return true
 	}
 	return false
+}
+
+// SwitchSource is the server-side profile a switch to cookie sessions
+// starts from (PROFILE-1), or "" when the manifest declares none.
+func (m *Manifest) SwitchSource() catalog.Profile {
+	if m.Features.SwitchFrom != "" {
+		return m.Features.SwitchFrom
+	}
+	for _, p := range m.Profiles {
+		if p == catalog.Filesystem || p == catalog.Redis {
+			return p
+		}
+	}
+	return ""
 }
 
 // Declares reports whether profile p is one of the target's.
@@ -420,6 +438,9 @@ func (m *Manifest) validate() error {
 		if _, err := catalog.ParseProfile(string(p)); err != nil {
 			bad(fmt.Sprintf("profiles[%d]", i), "%v", err)
 		}
+	}
+	if f := m.Features.SwitchFrom; f != "" && f != catalog.Filesystem && f != catalog.Redis {
+		bad("features.switch_from", "want filesystem or redis (the server-side profile the app switches to cookies from), got %q", f)
 	}
 	for p := range m.ProfileEnv {
 		if _, err := catalog.ParseProfile(string(p)); err != nil {

@@ -425,11 +425,11 @@ func verdict(run *results.Run, n map[results.Status]int) (string, string) {
 		return "FAIL", "no requirement was executed"
 	}
 	bad := n[results.Fail] + n[results.Error] + n[results.XPass]
-	passed := n[results.Pass] + n[results.XFail]
+	passed := n[results.Pass] // an xfail is a known failure, not a pass
 	if bad > 0 {
-		return "FAIL", fmt.Sprintf("%d passed, %d failed (%d fail, %d error, %d xpass)", passed, bad, n[results.Fail], n[results.Error], n[results.XPass])
+		return "FAIL", fmt.Sprintf("%d passed, %d failed (%d fail, %d error, %d xpass); %d xfail", passed, bad, n[results.Fail], n[results.Error], n[results.XPass], n[results.XFail])
 	}
-	return "PASS", fmt.Sprintf("%d passed (%d xfail), 0 failed", passed, n[results.XFail])
+	return "PASS", fmt.Sprintf("%d passed, 0 failed; %d xfail", passed, n[results.XFail])
 }
 
 func tip(r results.Result) string {

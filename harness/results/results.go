@@ -46,7 +46,11 @@ type Result struct {
 	Duration    float64  `json:"duration_seconds"`
 	Messages    []string `json:"messages,omitempty"`
 	// Reason explains unsupported, skipped and xfail results.
-	Reason   string     `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// NotChecked marks an unsupported result that the target could have
+	// had checked: the requirement applies to the profile, but the manifest
+	// does not declare what the spec needs (a feature, a setting, a hook).
+	NotChecked bool     `json:"not_checked,omitempty"`
 	Evidence []Evidence `json:"evidence,omitempty"`
 	Location string     `json:"location,omitempty"` // the spec's file:line
 }

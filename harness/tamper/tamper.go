@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
+	"encoding/hex"
 	"io"
 	"strings"
 )
@@ -37,7 +38,10 @@ func Mutations(value, other, from, to string) []Mutation {
 	// tampered one (a "signature swap" on a value with one '.' yields it).
 	seen := map[string]bool{value: true, other: true}
 	add := func(name, v string) {
-		if !seen[v] {
+		// A change that decodes to the same bytes (padding appended to
+		// base64, the case of hex digits) hands the server the same value:
+		// accepting it gives nothing.
+		if !seen[v] && !SameDecoded(value, v) {
 			seen[v] = true
 			out = append(out, Mutation{name, v})
 		}
@@ -149,6 +153,44 @@ func payloadEdits(value, from, to string) []Mutation {
 		}
 	}
 	return out
+}
+
+// SameDecoded reports whether a and b, split at '.', decode part by part
+// to the same bytes: equal text, hex digits that differ only in case, or
+// base64 that differs only in padding.
+func SameDecoded(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	if len(pa) != len(pb) {
+		return false
+	}
+	for i := range pa {
+		if pa[i] == pb[i] {
+			continue
+		}
+		da, okA := decodePart(pa[i])
+		db, okB := decodePart(pb[i])
+		if !okA || !okB || !bytes.Equal(da, db) {
+			return false
+		}
+	}
+	return true
+}
+
+// decodePart decodes one part as hex (either case) or base64 (either
+// alphabet, padded or not), as lenient decoders do.
+func decodePart(p string) ([]byte, bool) {
+	if len(p)%2 == 0 && p != "" && strings.Trim(strings.ToLower(p), hexAlphabet) == "" {
+		if b, err := hex.DecodeString(strings.ToLower(p)); err == nil {
+			return b, true
+		}
+	}
+	t := strings.TrimRight(p, "=")
+	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.RawStdEncoding} {
+		if b, err := enc.DecodeString(t); err == nil {
+			return b, true
+		}
+	}
+	return nil, false
 }
 
 func itoa(i int) string {

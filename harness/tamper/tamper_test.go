@@ -63,3 +63,38 @@ func TestNeverTheOtherCookieItself(t *testing.T) {
 		}
 	}
 }
+
+// Appending base64 padding to an itsdangerous signature decodes to the same
+// bytes: Flask hands back the user's own session, which is no tampering.
+// Such changes are not sent; ones that change a part's bytes still are.
+func TestChangesThatDecodeTheSameAreNotTampering(t *testing.T) {
+	flask := "eyJlbWFpbCI6ImpvaG4ifQ.Z1a2Yw.Xk3cJ8-4bS5mR0qfV1m6tS6T2lE"
+	for _, m := range Mutations(flask, "", "", "") {
+		if SameDecoded(flask, m.Value) {
+			t.Errorf("%s: %q decodes like the original", m.Name, m.Value)
+		}
+		if m.Name == "append padding" {
+			t.Errorf("padding appended to base64 is sent as tampering: %q", m.Value)
+		}
+	}
+	hexID := "0123456789abcdef0123456789abcdef"
+	for _, m := range Mutations(hexID, "", "", "") {
+		if m.Name == "upper-case" {
+			t.Errorf("upper-case hex digits are the same ID bytes: %q", m.Value)
+		}
+	}
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{flask, flask + "==", true},
+		{"abcd.ef01", "ABCD.EF01", true},
+		{"abcd.ef01", "abcd.ef02", false},
+		{"a.b", "a.b.c", false},
+		{flask, flask[:len(flask)-1], false},
+	} {
+		if got := SameDecoded(tc.a, tc.b); got != tc.same {
+			t.Errorf("SameDecoded(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}

@@ -91,28 +91,44 @@ var _ = Describe("Clearing and logout", func() {
 
 	Requirement("CLEAR-5", func(t *T) {
 		app := t.Launch()
+		name := t.CookieName(app)
 		john := t.Visitor(app, "john")
 		login := t.LoginResponse(john, t.Account(0))
 		set := t.SessionCookies(login, app)
 		if len(set) == 0 {
 			t.Fatalf("the login set no session cookie: %s", login.RawSetCookies)
 		}
+		s := set[0]
+		t.RequireAuthenticated(john, t.Account(0), "before the logout")
+		held, _ := john.Cookie(name) // a refresh may have re-issued it
 		logout := t.Logout(john)
 		now := time.Now()
 		dels := t.SessionCookies(logout, app)
-		if !t.Check(len(dels) > 0, "the logout response sends no Set-Cookie for %q: the browser keeps the cookie", t.CookieName(app)) {
+		if !t.Check(len(dels) > 0, "the logout response sends no Set-Cookie for %q: the browser keeps the cookie", name) {
 			return
 		}
-		d, s := dels[len(dels)-1], set[0]
-		t.Check(d.IsDeletion(now), "the logout's Set-Cookie does not delete the cookie (needs Max-Age=0 or an Expires in the past): %s", d.Raw)
-		t.Check(d.Value == "", "the deletion cookie should have an empty value, got %q: %s", d.Value, d.Raw)
-		t.Check(d.Path(t.Target.Routes.Logout) == s.Path(t.Target.Routes.Login), "the deletion cookie's Path (%s) differs from the cookie's (%s): browsers keep the original: %s", d.Path(t.Target.Routes.Logout), s.Path(t.Target.Routes.Login), d.Raw)
-		t.Check(strings.EqualFold(d.Get("domain"), s.Get("domain")), "the deletion cookie's Domain (%q) differs from the cookie's (%q): %s", d.Get("domain"), s.Get("domain"), d.Raw)
+		d := dels[len(dels)-1]
+		// A browser replaces or deletes a cookie only when name, Path and
+		// Domain match, and a prefixed or Secure cookie only with Secure.
+		t.Check(d.Path(t.Target.Routes.Logout) == s.Path(t.Target.Routes.Login), "the logout's Set-Cookie has Path %s, the cookie %s: browsers keep the original: %s", d.Path(t.Target.Routes.Logout), s.Path(t.Target.Routes.Login), d.Raw)
+		t.Check(strings.EqualFold(d.Get("domain"), s.Get("domain")), "the logout's Set-Cookie has Domain %q, the cookie %q: %s", d.Get("domain"), s.Get("domain"), d.Raw)
 		if prefixed(s.Name) || s.Has("secure") {
-			t.Check(d.Has("secure"), "the cookie is Secure or prefixed, so its deletion must carry Secure too, or browsers ignore it: %s", d.Raw)
+			t.Check(d.Has("secure"), "the cookie is Secure or prefixed, so the logout's Set-Cookie must carry Secure too, or browsers ignore it: %s", d.Raw)
 		}
-		_, kept := john.Jar()[t.CookieName(app)]
-		t.Check(!kept, "after the logout the jar still holds the session cookie")
+		// What the browser holds afterwards must not log in: a deletion
+		// (its value, PHP's "deleted" say, is no token), or a fresh ID of
+		// an anonymous session.
+		if !d.IsDeletion(now) {
+			t.Check(d.Value != s.Value && d.Value != held, "the logout sets the logged-in session ID again instead of deleting it: %s", d.Raw)
+			t.Journal.Event("the logout replaces the cookie with another value instead of deleting it: it must not log in")
+		}
+		if d.Value != "" {
+			probe := t.Visitor(app, "logout-cookie")
+			t.ExpectAnonymousResponse(t.Dashboard(probe, visitor.WithCookieHeader(name+"="+d.Value)), probe.Name, t.Account(0), "with the value the logout left in the cookie ("+shortValue(d.Value)+")")
+		}
+		if value, kept := john.Jar()[name]; kept {
+			t.ExpectAnonymous(john, t.Account(0), "with the cookie the browser holds after the logout ("+shortValue(value)+")")
+		}
 	})
 
 	Requirement("CLEAR-6", func(t *T) {
@@ -204,6 +220,13 @@ var _ = Describe("Clearing and logout", func() {
 		t.ExpectAuthenticated(laptop, t.Account(0), "on the laptop after logging out on the phone")
 	})
 })
+
+func shortValue(v string) string {
+	if len(v) > 24 {
+		return v[:24] + "..."
+	}
+	return v
+}
 
 func prefixed(name string) bool {
 	return strings.HasPrefix(name, "__Host-") || strings.HasPrefix(name, "__Secure-")
