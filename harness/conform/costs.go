@@ -85,7 +85,7 @@ func (t *T) LoginBudget(want, need int, what string) int {
 	allowed := int(t.Timeouts.Logins / c)
 	n := min(want, allowed)
 	if n < need {
-		t.Broken(fmt.Errorf("could not finish: %s needs %d logins, and at %v a login (%s) the logins timeout of %v allows %d; raise it (-timeout logins=%v)", what, need, c.Round(time.Millisecond), t.costNote(), t.Timeouts.Logins, allowed, (time.Duration(need)*c*11/10).Round(time.Second)))
+		t.Broken(fmt.Errorf("could not finish: %s needs %d logins, and at %v a login (%s) the logins timeout of %v allows %d; raise it (-timeout logins=%v)", what, need, c.Round(time.Millisecond), t.costNote(), t.Timeouts.Logins, allowed, (time.Duration(need) * c * 11 / 10).Round(time.Second)))
 	}
 	if n < want {
 		t.Journal.Event("%s: %d logins instead of %d (a login costs %v; the logins timeout is %v)", what, n, want, c.Round(time.Millisecond), t.Timeouts.Logins)

@@ -50,9 +50,9 @@ type Result struct {
 	// NotChecked marks an unsupported result that the target could have
 	// had checked: the requirement applies to the profile, but the manifest
 	// does not declare what the spec needs (a feature, a setting, a hook).
-	NotChecked bool     `json:"not_checked,omitempty"`
-	Evidence []Evidence `json:"evidence,omitempty"`
-	Location string     `json:"location,omitempty"` // the spec's file:line
+	NotChecked bool       `json:"not_checked,omitempty"`
+	Evidence   []Evidence `json:"evidence,omitempty"`
+	Location   string     `json:"location,omitempty"` // the spec's file:line
 }
 
 // Evidence is a file kept for a result, relative to the report directory.
@@ -81,21 +81,21 @@ type Cost struct {
 
 // Run is a whole results.json.
 type Run struct {
-	Schema       string         `json:"schema"`
-	SuiteVersion string         `json:"suite_version"`
-	Target       Target         `json:"target"`
-	Profiles     []string       `json:"profiles"`
-	Redis        string         `json:"redis_provider,omitempty"`
-	Browser      string         `json:"browser,omitempty"`
-	Started      time.Time      `json:"started"`
-	Duration     float64        `json:"duration_seconds"`
-	Filtered     bool           `json:"filtered"` // a label filter or focus left requirements out
-	KnownFailing string         `json:"known_failing,omitempty"`
+	Schema       string    `json:"schema"`
+	SuiteVersion string    `json:"suite_version"`
+	Target       Target    `json:"target"`
+	Profiles     []string  `json:"profiles"`
+	Redis        string    `json:"redis_provider,omitempty"`
+	Browser      string    `json:"browser,omitempty"`
+	Started      time.Time `json:"started"`
+	Duration     float64   `json:"duration_seconds"`
+	Filtered     bool      `json:"filtered"` // a label filter or focus left requirements out
+	KnownFailing string    `json:"known_failing,omitempty"`
 	// Costs are what a start and a login of the target took, measured per
 	// profile and suite before the specs ran.
 	Costs   []Cost         `json:"costs,omitempty"`
 	Summary map[Status]int `json:"summary"`
-	Results      []Result       `json:"results"`
+	Results []Result       `json:"results"`
 }
 
 // Summarize fills Summary from Results.
