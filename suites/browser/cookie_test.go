@@ -70,7 +70,7 @@ var _ = Describe("Cookie attributes in a browser", func() {
 
 		evil := person.NewCrossSite(t, dashboard)
 		john.VisitURL(evil.URL)
-		john.Submit(evil.Submit)
+		john.SubmitAway(evil.Submit)
 		req, ok := person.LastRequest(john.Requests(), "POST", dashboard)
 		if !ok || !req.Seen {
 			t.Broken(person.Unobservable("POST "+dashboard, john.Requests()))

@@ -13,17 +13,19 @@ import (
 
 // ExpectCookieExpiry records a failure, with a screenshot, unless the
 // browser holds app's session cookie as a persistent cookie expiring
-// lifetime after a login made between loggingIn and loggedIn (within the
-// clock tolerance): a browser keeps the cookie exactly as long as the
-// server keeps the session.
-func (p *Person) ExpectCookieExpiry(app *instance.Instance, loggingIn, loggedIn time.Time, lifetime time.Duration, when string) bool {
+// lifetime after a login that began at loggingIn, or after a later answer
+// that refreshed it (within the clock tolerance): a browser keeps the
+// cookie exactly as long as the server keeps the session.
+func (p *Person) ExpectCookieExpiry(app *instance.Instance, loggingIn time.Time, lifetime time.Duration, when string) bool {
 	c, ok := p.SessionCookie(app)
 	if !ok {
 		p.Errorf("%s: the browser holds no %q cookie; the jar has:\n%s", when, p.t.CookieName(app), browser.FormatCookies(p.Jar()))
 		return false
 	}
+	// A cookie date has whole seconds, and a server that refreshes the
+	// session on use re-issues the cookie on every answer up to now.
 	tol := p.t.Timeouts.Tolerance
-	earliest, latest := loggingIn.Add(lifetime-tol), loggedIn.Add(lifetime+tol)
+	earliest, latest := loggingIn.Add(lifetime-tol-CookieDateResolution), time.Now().Add(lifetime+tol)
 	expires := c.Expires.Time()
 	if c.Session || expires.Before(earliest) || expires.After(latest) {
 		p.Errorf("%s: the session cookie should expire with the session, %v after the login (between %s and %s), but the browser keeps it until %s: %s",
@@ -33,6 +35,9 @@ func (p *Person) ExpectCookieExpiry(app *instance.Instance, loggingIn, loggedIn 
 	p.t.Journal.Event("%s: the browser keeps the session cookie until %s, %v after the login", when, Expiry(c), expires.Sub(loggingIn).Round(time.Second))
 	return true
 }
+
+// CookieDateResolution is the resolution of a cookie's Expires date.
+const CookieDateResolution = time.Second
 
 // FormatCookie renders one cookie of a jar with its attributes.
 func FormatCookie(c *proto.NetworkCookie) string {

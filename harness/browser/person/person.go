@@ -735,6 +735,22 @@ func (p *Person) Submit(selector string) {
 	p.step(p.page.Submit(selector), "click "+selector)
 }
 
+// SubmitAway clicks selector on a page that posts somewhere else (the
+// harness's cross-site page) and waits for the browser to go there. How
+// the app answers (a 404 or 405 from a route that takes no POST, a 403
+// from its CSRF check) does not matter: the request was sent, and the
+// cookies it carried are in Requests.
+func (p *Person) SubmitAway(selector string) {
+	p.t.Journal.Event("%s clicks %s on %s", p.Name, selector, p.page.URL())
+	err := p.page.Submit(selector)
+	var ne *browser.NavigationError
+	if errors.As(err, &ne) && strings.Contains(ne.Text, "ERR_HTTP_RESPONSE_CODE_FAILURE") {
+		p.t.Journal.Event("the app answered the request with an error page (%s); the request was sent", ne.Text)
+		return
+	}
+	p.step(err, "click "+selector)
+}
+
 func hostOf(u string) string {
 	pu, err := url.Parse(u)
 	if err != nil {
