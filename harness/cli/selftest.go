@@ -24,6 +24,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/results"
+	"github.com/sessionconf/sessionconf/harness/specdoc"
 )
 
 // The self-test proves the suite can fail: it runs the HTTP suite against
@@ -51,6 +52,8 @@ type selftestOptions struct {
 	labelFilter  string
 	timeoutScale float64
 	full         bool
+	browserProcs int
+	httpOnly     bool
 	keep         bool
 	verbose      bool
 }
@@ -79,6 +82,8 @@ func selftestCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the specs matching this Ginkgo label expression (debugging: unrun expectations become vacuous)")
 	fs.Float64Var(&o.timeoutScale, "timeout-scale", 1, "multiply every timeout (slow machines)")
 	fs.BoolVar(&o.full, "full", false, "run every spec against every mutant, the load specs ("+strings.Join(loadSpecs, ", ")+") too")
+	fs.IntVar(&o.browserProcs, "browser-procs", 2, "parallel Ginkgo processes of a browser suite run (each runs a Chromium)")
+	fs.BoolVar(&o.httpOnly, "http-only", false, "leave out the browser suite's runs (it runs the browser specs of the MUST requirements each mutant breaks)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directories of the runs (debugging)")
 	fs.BoolVar(&o.verbose, "v", false, "print every suite run's output, not only those of mutants that went wrong")
 	if code, ok := parse(fs, args); !ok {
@@ -223,6 +228,7 @@ type mutantJob struct {
 	job
 	mutant *mutant
 	rep    int
+	filter string // the label filter of the suite run
 }
 
 func selftest(o selftestOptions, stdout, stderr io.Writer) int {
@@ -249,7 +255,7 @@ func selftest(o selftestOptions, stdout, stderr io.Writer) int {
 	runID := redisprov.NewRunID()
 	defer reap(runID)
 
-	ss, err := chooseSuites(root, []string{"http"})
+	ss, err := chooseSuites(root, []string{"http", "browser"})
 	if err != nil {
 		fmt.Fprintln(stderr, "sessionconf selftest:", err)
 		return exitUsage
@@ -263,7 +269,13 @@ func selftest(o selftestOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sessionconf selftest:", err)
 		return exitFail
 	}
-	fmt.Fprintf(stdout, "sessionconf selftest: built the suite in %.1fs\n", time.Since(buildStart).Seconds())
+	fmt.Fprintf(stdout, "sessionconf selftest: built the suites in %.1fs\n", time.Since(buildStart).Seconds())
+	httpSuite, browserSuite := ss[0], ss[1]
+	inBrowser, err := suiteRequirements(ctx, root, binaries[browserSuite.name])
+	if err != nil {
+		fmt.Fprintln(stderr, "sessionconf selftest:", err)
+		return exitFail
+	}
 
 	var jobs []*mutantJob
 	for rep := 1; rep <= o.repeat; rep++ {
@@ -275,9 +287,18 @@ func selftest(o selftestOptions, stdout, stderr io.Writer) int {
 						dir = filepath.Join(dir, fmt.Sprintf("run%d", rep))
 					}
 					jobs = append(jobs, &mutantJob{
-						job:    job{m: man, path: man.Path, known: m.known, suite: ss[0], profile: p, dir: filepath.Join(dir, string(p), ss[0].name)},
-						mutant: m, rep: rep,
+						job:    job{m: man, path: man.Path, known: m.known, suite: httpSuite, profile: p, dir: filepath.Join(dir, string(p), httpSuite.name)},
+						mutant: m, rep: rep, filter: mutantFilter(o, m),
 					})
+					// The browser suite runs its specs of the MUST
+					// requirements the mutant breaks, so its specs are
+					// mutation-tested too.
+					if ids := m.browserExpectations(p, inBrowser); len(ids) > 0 && !o.httpOnly {
+						jobs = append(jobs, &mutantJob{
+							job:    job{m: man, path: man.Path, known: m.known, suite: browserSuite, profile: p, dir: filepath.Join(dir, string(p), browserSuite.name)},
+							mutant: m, rep: rep, filter: joinFilters(strings.Join(ids, " || "), o.labelFilter),
+						})
+					}
 				}
 			}
 		}
@@ -326,7 +347,7 @@ func selftest(o selftestOptions, stdout, stderr io.Writer) int {
 		mu.Unlock()
 	}()
 
-	ro := runOptions{procs: o.procs, labelFilter: o.labelFilter, timeouts: mapFlag{}, timeoutScale: o.timeoutScale, redis: o.redis, keep: o.keep}
+	ro := runOptions{procs: o.procs, browserProcs: o.browserProcs, timeouts: mapFlag{}, timeoutScale: o.timeoutScale, redis: o.redis, keep: o.keep}
 	sem := make(chan struct{}, o.jobs)
 	var wg sync.WaitGroup
 	done := 0
@@ -349,12 +370,16 @@ dispatch:
 			defer wg.Done()
 			defer func() { <-sem }()
 			jo := ro
-			jo.labelFilter = mutantFilter(o, j.mutant)
+			jo.labelFilter = j.filter
 			runJob(ctx, root, binaries[j.suite.name], runID, jo, &j.job)
 			mu.Lock()
 			defer mu.Unlock()
 			done++
-			fmt.Fprintf(stdout, "[%2d/%d] %s@%s%s: %s (%.1fs)\n", done, len(jobs), j.mutant.name, j.profile, repSuffix(o.repeat, j.rep), jobSummary(&j.job), j.elapsed.Seconds())
+			suite := ""
+			if j.suite.name != "http" {
+				suite = "/" + j.suite.name
+			}
+			fmt.Fprintf(stdout, "[%2d/%d] %s@%s%s%s: %s (%.1fs)\n", done, len(jobs), j.mutant.name, j.profile, suite, repSuffix(o.repeat, j.rep), jobSummary(&j.job), j.elapsed.Seconds())
 		}()
 	}
 	wg.Wait()
@@ -438,14 +463,64 @@ func mutantFilter(o selftestOptions, m *mutant) string {
 			}
 		}
 	}
-	var parts []string
-	if len(skip) > 0 {
-		parts = append(parts, "!("+strings.Join(skip, " || ")+")")
+	if len(skip) == 0 {
+		return joinFilters("", o.labelFilter)
 	}
-	if o.labelFilter != "" {
-		parts = append(parts, "("+o.labelFilter+")")
+	return joinFilters("!("+strings.Join(skip, " || ")+")", o.labelFilter)
+}
+
+// joinFilters is the conjunction of Ginkgo label filters ("" is none).
+func joinFilters(filters ...string) string {
+	var parts []string
+	for _, f := range filters {
+		if f != "" {
+			parts = append(parts, "("+f+")")
+		}
 	}
 	return strings.Join(parts, " && ")
+}
+
+// browserExpectations are the MUST requirements the mutant's list expects
+// to fail in profile p that the browser suite has specs of (inBrowser), and
+// whose entries hold for the browser suite.
+func (m *mutant) browserExpectations(p catalog.Profile, inBrowser []string) []string {
+	var ids []string
+	for _, id := range inBrowser {
+		req, ok := catalog.Get(id)
+		if !ok || req.Level != catalog.Must {
+			continue
+		}
+		if _, listed := m.list.Lookup(id, p, "browser"); listed {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// suiteRequirements are the requirement IDs a suite binary has specs of,
+// from a dry run (nothing is started).
+func suiteRequirements(ctx context.Context, root, bin string) ([]string, error) {
+	tmp, err := os.MkdirTemp("", "sessionconf-specs-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	out := filepath.Join(tmp, "locations.json")
+	cmd := exec.CommandContext(ctx, bin, "-ginkgo.dry-run", "-sessionconf.spec-locations="+out)
+	cmd.Dir = root
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("listing the specs of %s: %v\n%s", bin, err, msg)
+	}
+	l, err := specdoc.ReadLocations(out)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for id := range l.Specs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // expects reports whether the mutant's list names requirement id.

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -130,19 +129,14 @@ func judgeMutant(name, fault string, list *knownfail.List, run *results.Run) mut
 }
 
 func stEntryMatches(e knownfail.Entry, r results.Result) bool {
-	if e.Profile != "" && string(e.Profile) != r.Profile {
-		return false
+	suite := r.Suite
+	if suite == "" {
+		suite = "http"
 	}
-	ok, _ := path.Match(e.Pattern, r.Requirement)
-	return ok
+	return e.Matches(r.Requirement, catalog.Profile(r.Profile), suite)
 }
 
-func stEntryString(e knownfail.Entry) string {
-	if e.Profile == "" {
-		return e.Pattern
-	}
-	return e.Pattern + "@" + string(e.Profile)
-}
+func stEntryString(e knownfail.Entry) string { return e.String() }
 
 func stFirstMessage(r results.Result) string {
 	if len(r.Messages) == 0 {

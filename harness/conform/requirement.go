@@ -88,7 +88,7 @@ func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.P
 		// anything about the target (recordFailure drops what came later).
 		o.infra = fmt.Errorf("the spec was interrupted (%v) before it finished; %s (a timeout is slowness, not a verdict: -timeout spec=... gives it longer)", context.Cause(ctx), t.costNote())
 	}
-	_, listed := current.known.Lookup(req.ID, p)
+	_, listed := current.known.Lookup(req.ID, p, Suite)
 	status, msgs := verdict(ending{failures: failures, outcome: o, listed: listed})
 	res.Messages = msgs
 	switch status {
@@ -97,12 +97,12 @@ func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.P
 	case results.Unsupported:
 		finish(res, status, o.unsupported, nil)
 	case results.XFail:
-		e, _ := current.known.Lookup(req.ID, p)
+		e, _ := current.known.Lookup(req.ID, p, Suite)
 		finish(res, status, fmt.Sprintf("%s:%d: %s", current.known.Path, e.Line, e.Reason), nil)
 	case results.Fail:
 		finish(res, status, "", t.failureMessage(msgs, res))
 	case results.XPass:
-		e, _ := current.known.Lookup(req.ID, p)
+		e, _ := current.known.Lookup(req.ID, p, Suite)
 		msg := fmt.Sprintf("%s passed, but %s:%d lists it as known-failing (%s): remove the entry", req.ID, current.known.Path, e.Line, e.Reason)
 		res.Messages = []string{msg}
 		finish(res, status, "", &msg)

@@ -8,8 +8,11 @@
 //	# comment
 //	TOKEN-10            # why: records are pickled (Flask-Session 0.3.2)
 //	LIFE-*@filesystem   # a glob, limited to one profile
+//	COOKIE-3/browser    # limited to one suite (http or browser)
+//	LIFE-4@redis/http   # both
 //
-// Every entry needs its reason after '#'.
+// An entry without a suite holds for every suite that has a spec of the
+// requirement. Every entry needs its reason after '#'.
 package knownfail
 
 import (
@@ -19,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
@@ -28,8 +32,34 @@ import (
 type Entry struct {
 	Pattern string          // an ID or a glob over IDs
 	Profile catalog.Profile // "" for every profile
+	Suite   string          // "" for every suite
 	Reason  string
 	Line    int
+}
+
+// Suites are the suites an entry may name.
+var Suites = []string{"http", "browser"}
+
+// String renders the entry as written, without its reason.
+func (e Entry) String() string {
+	s := e.Pattern
+	if e.Profile != "" {
+		s += "@" + string(e.Profile)
+	}
+	if e.Suite != "" {
+		s += "/" + e.Suite
+	}
+	return s
+}
+
+// Matches reports whether the entry lists requirement id in profile p and
+// suite.
+func (e Entry) Matches(id string, p catalog.Profile, suite string) bool {
+	if (e.Profile != "" && e.Profile != p) || (e.Suite != "" && e.Suite != suite) {
+		return false
+	}
+	ok, _ := path.Match(e.Pattern, id)
+	return ok
 }
 
 // List is a parsed known-failing list.
@@ -63,6 +93,13 @@ func Parse(data []byte, name string) (*List, error) {
 		entry, reason, _ := strings.Cut(line, "#")
 		entry, reason = strings.TrimSpace(entry), strings.TrimSpace(reason)
 		e := Entry{Pattern: entry, Reason: reason, Line: n}
+		if pat, suite, ok := strings.Cut(entry, "/"); ok {
+			if !slices.Contains(Suites, suite) {
+				errs = append(errs, fmt.Sprintf("%s:%d: unknown suite %q (want %s)", name, n, suite, strings.Join(Suites, " or ")))
+				continue
+			}
+			e.Pattern, e.Suite, entry = pat, suite, pat
+		}
 		if pat, prof, ok := strings.Cut(entry, "@"); ok {
 			e.Pattern = pat
 			p, err := catalog.ParseProfile(prof)
@@ -95,13 +132,10 @@ func Parse(data []byte, name string) (*List, error) {
 	return l, nil
 }
 
-// Lookup returns the entry listing requirement id in profile p.
-func (l *List) Lookup(id string, p catalog.Profile) (Entry, bool) {
+// Lookup returns the entry listing requirement id in profile p and suite.
+func (l *List) Lookup(id string, p catalog.Profile, suite string) (Entry, bool) {
 	for _, e := range l.Entries {
-		if e.Profile != "" && e.Profile != p {
-			continue
-		}
-		if ok, _ := path.Match(e.Pattern, id); ok {
+		if e.Matches(id, p, suite) {
 			return e, true
 		}
 	}

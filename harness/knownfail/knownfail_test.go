@@ -16,16 +16,16 @@ LIFE-*@filesystem # no janitor
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := l.Lookup("TOKEN-10", catalog.Redis); !ok {
+	if _, ok := l.Lookup("TOKEN-10", catalog.Redis, "http"); !ok {
 		t.Error("TOKEN-10 should be listed for every profile")
 	}
-	if _, ok := l.Lookup("LIFE-8", catalog.Filesystem); !ok {
+	if _, ok := l.Lookup("LIFE-8", catalog.Filesystem, "http"); !ok {
 		t.Error("LIFE-8@filesystem should match the glob")
 	}
-	if _, ok := l.Lookup("LIFE-8", catalog.Redis); ok {
+	if _, ok := l.Lookup("LIFE-8", catalog.Redis, "http"); ok {
 		t.Error("LIFE-*@filesystem must not list LIFE-8 for redis")
 	}
-	if _, ok := l.Lookup("TOKEN-1", catalog.Redis); ok {
+	if _, ok := l.Lookup("TOKEN-1", catalog.Redis, "http"); ok {
 		t.Error("TOKEN-1 is not listed")
 	}
 }
