@@ -50,7 +50,9 @@ var _ = Describe("The manual test", func() {
 		short := t.Launch(Lifetime(lifetime))
 		loggingIn = time.Now()
 		john.LogInBefore(short, t.Account(0), loggingIn.Add(lifetime-t.Timeouts.Tolerance))
-		john.ExpectCookieExpiry(short, loggingIn, lifetime, "after logging in with a lifetime of "+lifetime.String())
+		if !john.ExpectCookieExpiry(short, loggingIn, lifetime, "after logging in with a lifetime of "+lifetime.String()) {
+			return // a cookie that ends elsewhere than the session: waiting for it would only repeat that
+		}
 
 		// The server keeps the session as long as the browser holds the
 		// cookie (a moment before it expires, at the resolution of cookie
