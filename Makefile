@@ -17,7 +17,7 @@ TARGET ?= $(REFERENCE_TARGETS)
 # Extra flags for `sessionconf run`, e.g. RUNFLAGS='-label-filter=MUST -v'.
 RUNFLAGS ?=
 
-.PHONY: all build run test unit conformance browser container flask selftest bench redis-image spec check-spec fuzz clean
+.PHONY: all build run test unit conformance browser container flask php django examples selftest bench redis-image spec check-spec fuzz clean
 
 all: build
 
@@ -39,18 +39,27 @@ browser: build
 	.ci/deps redis image browser
 	$(SESSIONCONF) run -target $(TARGET) -reports $(REPORTS) -suites browser -browser-procs $(BROWSER_PROCS) $(RUNFLAGS)
 
-## flask: another language: the story's Flask app on Debian's Flask-Session
-##   0.3.2 (fixtures/targets/flask/) in every profile, against its
-##   known-failing list; reports in reports/flask/. The http suite only: a
-##   known-failing entry covers every suite, and the browser suite's verdicts
-##   have not been checked against the library. A Python server is slow to
-##   start, so fewer specs run at once than for the reference, and a spec
-##   (PERSIST-2: ten kills and starts) may take longer than the default 3m.
-FLASK_TARGETS := fixtures/targets/flask-filesystem.yaml,fixtures/targets/flask-redis.yaml,fixtures/targets/flask-cookie.yaml
-FLASK_RUNFLAGS ?= -jobs 2 -procs 4 -timeout spec=6m
+## flask, php, django: worked examples in other languages, each in every
+##   profile and both suites against its known-failing list (reports in
+##   reports/<example>/): the story's Flask app on Debian's Flask-Session
+##   0.3.2 (fixtures/targets/flask/), PHP 8.2's native sessions under the
+##   built-in server (fixtures/targets/php/), Django 3.2's contrib.auth
+##   under gunicorn (fixtures/targets/django/), each with its framework's
+##   default password hasher. examples runs all three.
+EXAMPLE_RUNFLAGS ?=
+FLASK_TARGETS  := fixtures/targets/flask-filesystem.yaml,fixtures/targets/flask-redis.yaml,fixtures/targets/flask-cookie.yaml
+PHP_TARGETS    := fixtures/targets/php-filesystem.yaml,fixtures/targets/php-redis.yaml
+DJANGO_TARGETS := fixtures/targets/django-filesystem.yaml,fixtures/targets/django-redis.yaml,fixtures/targets/django-cookie.yaml
 flask: build
-	.ci/deps redis image flask
-	$(SESSIONCONF) run -target $(FLASK_TARGETS) -suites http -reports $(REPORTS)/flask $(FLASK_RUNFLAGS) $(RUNFLAGS)
+	.ci/deps redis image browser flask
+	$(SESSIONCONF) run -target $(FLASK_TARGETS) -reports $(REPORTS)/flask $(EXAMPLE_RUNFLAGS) $(RUNFLAGS)
+php: build
+	.ci/deps redis image browser php
+	$(SESSIONCONF) run -target $(PHP_TARGETS) -reports $(REPORTS)/php $(EXAMPLE_RUNFLAGS) $(RUNFLAGS)
+django: build
+	.ci/deps redis image browser django
+	$(SESSIONCONF) run -target $(DJANGO_TARGETS) -reports $(REPORTS)/django $(EXAMPLE_RUNFLAGS) $(RUNFLAGS)
+examples: flask php django
 
 ## container: the container mode proven end to end: the reference's image
 ##   (built locally by fixtures/targets/reference-image/build.sh, no
@@ -114,7 +123,7 @@ bench: build
 	$(GO) run ./reference/cmd/refbench -bin $(BIN)/refserver $(BENCHFLAGS)
 
 ## test: everything CI runs
-test: unit fuzz check-spec conformance container flask selftest
+test: unit fuzz check-spec conformance container examples selftest
 
 ## redis-image: the offline Redis image from Debian's redis-server (no registry);
 ##   skipped when present, FORCE=1 rebuilds, SESSIONCONF_REDIS_IMAGE=tag renames

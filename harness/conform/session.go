@@ -269,6 +269,14 @@ func (t *T) CookieName(in *instance.Instance) string {
 	probe := visitor.New("probe", in.BaseURL, t.Journal, t.Timeouts.Request)
 	t.Journal.Event("learn the session cookie's name from a login")
 	r := t.LoginResponse(probe, t.Account(1))
+	switch {
+	case overloaded(r.Status):
+		t.Broken(fmt.Errorf("the login that shows the session cookie's name answered %s (overloaded; %s)", story.Describe(r), t.costNote()))
+	case r.Status >= 500:
+		t.Fatalf("logging in %s failed: %s: the target cannot log anyone in, so it sets no session cookie (see its log)", t.Account(1).Email, story.Describe(r))
+	case r.Status >= 400:
+		t.Broken(fmt.Errorf("the login that shows the session cookie's name was refused: %s (%s)", story.Describe(r), t.Story().RefusalFix("the login", r.Status)))
+	}
 	return t.detectCookie(r, prod)
 }
 
