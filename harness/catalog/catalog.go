@@ -68,6 +68,17 @@ type Requirement struct {
 	Needs Feature
 	// Source names where the requirement comes from (see the research notes).
 	Source string
+	// Revisions say what changed in the requirement or its spec, when, and
+	// on what evidence: a verdict that changes is explained in SPEC.md.
+	Revisions []Revision
+}
+
+// Revision is one change to a requirement's text or spec.
+type Revision struct {
+	Date   string // YYYY-MM-DD
+	What   string // "text", "spec" or "text and spec"
+	Change string
+	Why    string
 }
 
 // AppliesTo reports whether r is tested for profile p.

@@ -1,5 +1,10 @@
 package catalog
 
+// foreign is the date the verdicts were checked by hand on session
+// libraries nobody on the project wrote (PHP 8.2, Django 3.2,
+// Flask-Session 0.3.2 and plain Flask with Werkzeug's hasher, Go libraries).
+const foreign = "2026-12-06"
+
 var (
 	all        = []Profile{Filesystem, Redis, Cookie}
 	server     = []Profile{Filesystem, Redis}
@@ -32,7 +37,10 @@ var requirements = []Requirement{
 	{ID: "PERSIST-6", Level: Should, Profiles: server, Title: "No eviction before the lifetime ends",
 		Text:          "An authenticated session stays valid for its whole lifetime while at least 1,000 other sessions and anonymous requests arrive.",
 		NotApplicable: notFor(Cookie, noStore+" evict"),
-		Source:        "Flask-Session SESSION_FILE_THRESHOLD; FS #19"},
+		Source:        "Flask-Session SESSION_FILE_THRESHOLD; FS #19",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "The other sessions are as many logins as the login cost allows (100 to 600), besides the 1,000 anonymous visits; the load only has to arrive.", Why: "With a PBKDF2-260k login, 600 logins ended in a spec timeout."},
+		}},
 	{ID: "PERSIST-7", Level: Should, Profiles: server, Title: "Empty anonymous sessions create no records",
 		Text:          "Requests that store no session data create no server-side record.",
 		NotApplicable: notFor(Cookie, noStore+" count"),
@@ -47,13 +55,22 @@ var requirements = []Requirement{
 		Source: "Quick Start"},
 	{ID: "LIFE-3", Level: Must, Profiles: all, Title: "Default lifetime and configuration",
 		Text:   "Without configuration the lifetime is 7 days; a configured lifetime is honoured.",
-		Source: "Quick Start"},
+		Source: "Quick Start",
+		Revisions: []Revision{
+			{Date: foreign, What: "text", Change: "The 400-day cap moved to LIFE-9 (SHOULD); LIFE-3 keeps the 7-day default and the configured lifetime.", Why: "Five of five real libraries neither refuse nor cap a 401-day lifetime, and browsers cap cookies at 400 days by themselves: the cap is good practice, not the MUST that the default lifetime is."},
+		}},
 	{ID: "LIFE-4", Level: Must, Profiles: all, Title: "Cookie expiry matches server expiry",
 		Text:   "The login response's session cookie is persistent and its expiry is within tolerance of the server-side expiry; Max-Age and Expires, when both present, agree.",
-		Source: "Quick Start; RFC 6265bis 4.1.2.1-2; scs #251"},
+		Source: "Quick Start; RFC 6265bis 4.1.2.1-2; scs #251",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "The browser spec checks cookie/server agreement at the 1 s resolution of cookie dates, allowing a refresh up to the check; absolute lifetime is LIFE-5's.", Why: "It failed by about a second a target whose cookie and server expiry both slide from the last answer (they agree); the HTTP spec passed it."},
+		}},
 	{ID: "LIFE-5", Level: Should, Profiles: all, Title: "Absolute lifetime",
 		Text:   "Whatever the activity, a session ends no later than its absolute lifetime after login; activity does not extend it.",
-		Source: "ASVS4 3.3.2; ASVS5 7.3.2; OWASP CS Absolute Timeout"},
+		Source: "ASVS4 3.3.2; ASVS5 7.3.2; OWASP CS Absolute Timeout",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "The lifetime is counted from the login's answer, not from before the login page was loaded.", Why: "A Django login that hashes a password for 0.8 s under load starts the session that much later; the spec failed it for the time of its own request."},
+		}},
 	{ID: "LIFE-6", Level: May, Profiles: all, Needs: IdleTimeout, Title: "Idle timeout",
 		Text:   "With an idle timeout shorter than the lifetime, a session unused for longer than the idle timeout is rejected, while requests within it keep the session alive.",
 		Source: "ASVS5 7.3.1; WSTG-SESS-07"},
@@ -64,10 +81,16 @@ var requirements = []Requirement{
 	{ID: "LIFE-8", Level: Should, Profiles: []Profile{Filesystem}, Title: "Expired records are deleted",
 		Text:          "Expired session files are removed within the lifetime plus the declared cleanup interval, and the cleanup leaves live sessions and their files alone, run after run.",
 		NotApplicable: map[Profile]string{Redis: "Redis expires keys itself; LIFE-7 covers it", Cookie: noStore + " delete"},
-		Source:        "Quick Start; FS #81; cachelib 0.3.0; gorilla/sessions #65"},
+		Source:        "Quick Start; FS #81; cachelib 0.3.0; gorilla/sessions #65",
+		Revisions: []Revision{
+			{Date: foreign, What: "text and spec", Change: "Once expired files are gone, a live session (20 s lifetime) must keep its file and stay logged in through three cleanup runs.", Why: "A janitor that deletes every record (everyone logged out every interval) passed every requirement (mutant janitor-wipes-live)."},
+		}},
 	{ID: "LIFE-9", Level: Should, Profiles: all, Title: "Lifetimes beyond what browsers keep are refused or capped",
 		Text:   "A configured lifetime above 400 days is refused when the server starts (it exits with an error) or capped at 400 days, so the server never promises a cookie that browsers shorten by themselves.",
-		Source: "RFC 6265bis 5.5 (user agents cap cookie lifetimes at 400 days); split from LIFE-3 on 2026-12-06"},
+		Source: "RFC 6265bis 5.5 (user agents cap cookie lifetimes at 400 days); split from LIFE-3 on 2026-12-06",
+		Revisions: []Revision{
+			{Date: foreign, What: "text and spec", Change: "New, split from LIFE-3. Only an exit of the server's own with an error status before it is ready counts as refusing; a start timeout, a crash by a signal or a busy port is an error; the capped branch must see a session cookie.", Why: "LIFE-3 passed any target that failed to start for any reason."},
+		}},
 
 	// Clearing and logout
 	{ID: "CLEAR-1", Level: Must, Profiles: server, Title: "Clearing the store logs everyone out, and service continues",
@@ -81,21 +104,30 @@ var requirements = []Requirement{
 	{ID: "CLEAR-3", Level: Must, Profiles: server, Title: "Logout invalidates the session on the server",
 		Text:          "After logout, replaying the cookie from before the logout gives an unauthenticated session.",
 		NotApplicable: notFor(Cookie, "cookie sessions cannot be revoked by the server: a replayed cookie works until its own deadline (pallets/flask #3900)"),
-		Source:        "ASVS4 3.3.1; ASVS5 7.4.1; WSTG-SESS-06"},
+		Source:        "ASVS4 3.3.1; ASVS5 7.4.1; WSTG-SESS-06",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "The logout carries the CSRF token the manifest names (hidden input, meta tag or cookie); a refused logout (4xx) is an error naming the refusal, never a verdict.", Why: "A CSRF-protected app (Rails, Django, PHP) refused the harness's token-less logout with 403/422, and CLEAR-3, CLEAR-4, CLEAR-5 and PERSIST-5 then failed it for not logging out."},
+		}},
 	{ID: "CLEAR-4", Level: Should, Profiles: server, Title: "Logout deletes the record",
 		Text:          "No store record of a logged-out session remains.",
 		NotApplicable: byDesign,
 		Source:        "ASVS5 7.4.1; scs Destroy"},
 	{ID: "CLEAR-5", Level: Must, Profiles: all, Title: "Logout clears the browser cookie",
 		Text:   "The logout response deletes the session cookie (Max-Age=0 or a past Expires) or replaces it with a fresh, anonymous session ID, with the same name, Path and Domain (and Secure for Secure or prefixed cookies); whatever value it leaves (empty, or a placeholder such as PHP's \"deleted\") logs nobody in.",
-		Source: "RFC 6265bis 3.1, 4.1.3.2; WSTG-SESS-06"},
+		Source: "RFC 6265bis 3.1, 4.1.3.2; WSTG-SESS-06",
+		Revisions: []Revision{
+			{Date: foreign, What: "text and spec", Change: "The deletion cookie's value is no longer required to be empty: it must log nobody in, and a fresh anonymous ID in place of the old one keeps the promise too. Name, Path, Domain and Secure must still match.", Why: "PHP deletes with PHPSESSID=deleted and Max-Age=0; browsers delete it (the browser suite passed it) and the HTTP spec failed it for the value alone."},
+		}},
 	{ID: "CLEAR-6", Level: Should, Profiles: all, Title: "No cached authenticated pages",
 		Text:   "Authenticated pages are served with Cache-Control: no-store, so Back and Reload after logout show no user data.",
 		Source: "OWASP CS Web Content Caching; WSTG-SESS-06; ASVS4 3.3.1"},
 	{ID: "CLEAR-7", Level: Should, Profiles: server, Title: "In-flight requests cannot bring a session back",
 		Text:          "Requests that loaded the session before a logout and finish after it do not re-create the session.",
 		NotApplicable: byDesign,
-		Source:        "FS #71, #149; ASVS5 15.4.2"},
+		Source:        "FS #71, #149; ASVS5 15.4.2",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "The logout's CSRF token is read before the race; a refused logout (4xx) is an error; the number of trials follows the login cost (10 to 30).", Why: "A logout refused for its CSRF token was counted as completed, so 30 of 30 sessions \"came back\"."},
+		}},
 	{ID: "CLEAR-8", Level: May, Profiles: server, Needs: Independent, Title: "Sessions on different devices are independent",
 		Text:          "Two logins of the same account get distinct sessions, and logging out one leaves the other valid.",
 		NotApplicable: byDesign,
@@ -105,11 +137,17 @@ var requirements = []Requirement{
 	{ID: "TOKEN-1", Level: Must, Profiles: server, Title: "At least 64 bits of entropy, and unique",
 		Text:          "Session IDs carry at least 64 bits of entropy and never repeat.",
 		NotApplicable: notFor(Cookie, "the cookie value is the sealed session, not a random ID"),
-		Source:        "ASVS4 3.2.2, 3.2.4; WSTG-SESS-01"},
+		Source:        "ASVS4 3.2.2, 3.2.4; WSTG-SESS-01",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "The sample is sized to the IDs' alphabet (5 IDs per character, 100 to 400), topped up with anonymous visits when they yield IDs, and each position is credited what a uniformity test shows (see TOKEN-2).", Why: "With realistic password hashes 400 logins per spec cost minutes and ended in spec timeouts."},
+		}},
 	{ID: "TOKEN-2", Level: Should, Profiles: server, Title: "At least 128 bits of entropy",
 		Text:          "Session IDs carry at least 128 bits of entropy.",
 		NotApplicable: notFor(Cookie, "the cookie value is the sealed session, not a random ID"),
-		Source:        "ASVS5 7.2.3; OWASP CS Session ID Entropy"},
+		Source:        "ASVS5 7.2.3; OWASP CS Session ID Entropy",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "Entropy is credited per position from a chi-square uniformity test at 1e-6 (log2 of the alphabet, or of the values a position takes), not summed Shannon estimates: a true 128-bit ID gets exactly 128 bits; one bit short (mutant ids-127bit) fails.", Why: "A 32-hex-digit SecureRandom ID (exactly 128 bits) failed \"about 128 bits, fewer than 128\": the old estimate was biased low at its own threshold."},
+		}},
 	{ID: "TOKEN-3", Level: Must, Profiles: server, Title: "A new ID is issued at login",
 		Text:          "A successful login issues a session ID different from any ID the client presented before.",
 		NotApplicable: notFor(Cookie, "a cookie-mode login always produces a new sealed value"),
@@ -121,10 +159,16 @@ var requirements = []Requirement{
 	{ID: "TOKEN-5", Level: Must, Profiles: server, Title: "Strict IDs",
 		Text:          "The server never adopts an ID it did not issue, or one that was logged out, cleared or expired, on any request: it neither sets it back nor keeps a record under it, and a login with such a cookie produces a fresh ID.",
 		NotApplicable: notFor(Cookie, "the cookie value is the sealed session, not an ID to adopt"),
-		Source:        "OWASP CS Permissive and Strict; CVE-2024-38513; Flask-Session 0.7.0"},
+		Source:        "OWASP CS Permissive and Strict; CVE-2024-38513; Flask-Session 0.7.0",
+		Revisions: []Revision{
+			{Date: foreign, What: "text and spec", Change: "Adoption is looked for on every request, in the store: a record named by a presented ID, or one that appears or is rewritten while no new ID is issued, for forged, logged-out, cleared and expired IDs.", Why: "PHP with its default session.use_strict_mode=0 creates sess_<ID> for any ID a client presents and sends no Set-Cookie, then rotates at login, so the spec passed it (mutant adopt-on-visit)."},
+		}},
 	{ID: "TOKEN-6", Level: Must, Profiles: all, Title: "Tampering gives nothing",
 		Text:   "Any change to the session cookie that changes what it decodes to (flipped bits, truncation, a stripped or swapped signature) gives an unauthenticated session, never another user's, never a 5xx; appended base64 padding or hex digits in another case decode to the same value and are no tampering.",
-		Source: "Quick Start; ASVS4 3.5.3; ASVS5 9.1.1"},
+		Source: "Quick Start; ASVS4 3.5.3; ASVS5 9.1.1",
+		Revisions: []Revision{
+			{Date: foreign, What: "text and spec", Change: "A mutation counts as tampering only when it changes what the value decodes to: base64 padding appended, or hex digits in another case, are not sent.", Why: "Appending padding to an itsdangerous signature decodes to the same bytes and gives the user's own session; the spec failed it as tampering that gives something."},
+		}},
 	{ID: "TOKEN-7", Level: Must, Profiles: server, Title: "IDs are never used unsafely as paths or keys",
 		Text:          "Hostile cookie values (traversal, NUL, CR/LF, 8 KiB, non-UTF-8, glob characters) never touch anything outside the store, never affect other sessions and never cause a 5xx.",
 		NotApplicable: notFor(Cookie, "the cookie value never names a store entry"),
@@ -157,7 +201,10 @@ var requirements = []Requirement{
 		Source: "ASVS4 3.4.1; ASVS5 3.3.1; Quick Start"},
 	{ID: "COOKIE-3", Level: Must, Profiles: all, Title: "Explicit SameSite",
 		Text:   "Every Set-Cookie of the session cookie carries SameSite=Lax or SameSite=Strict.",
-		Source: "ASVS4 3.4.3; ASVS5 3.3.2; OWASP CS"},
+		Source: "ASVS4 3.4.3; ASVS5 3.3.2; OWASP CS",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "The browser spec reads whether the cross-site POST carried the cookie from the browser's network events, whatever the app answers.", Why: "An app without a POST route on the dashboard answered 404 and the spec failed with ERR_HTTP_RESPONSE_CODE_FAILURE."},
+		}},
 	{ID: "COOKIE-4", Level: Should, Profiles: all, Needs: Production, Title: "__Host- prefix in production",
 		Text:   "In production the session cookie is named with the __Host- prefix (Secure, Path=/, no Domain), or at least __Secure-.",
 		Source: "ASVS4 3.4.4; ASVS5 3.3.3; RFC 6265bis 4.1.3"},
@@ -166,7 +213,10 @@ var requirements = []Requirement{
 		Source: "ASVS4 3.4.5; WSTG-SESS-02"},
 	{ID: "COOKIE-6", Level: Should, Profiles: all, Title: "Cache safety",
 		Text:   "Responses that set the session cookie carry Cache-Control: no-store; responses that depend on it carry no-store or private, or else Vary: Cookie, so no shared cache serves them to someone else.",
-		Source: "OWASP CS; WSTG-SESS-04; Flask-Session 0.7.0"},
+		Source: "OWASP CS; WSTG-SESS-04; Flask-Session 0.7.0",
+		Revisions: []Revision{
+			{Date: foreign, What: "text and spec", Change: "Cache-Control no-store or private suffices for responses that depend on the cookie; Vary: Cookie is needed only without them. Set-Cookie responses still need no-store.", Why: "The spec failed no-store responses for lacking Vary: Cookie \"so a shared cache may serve it to someone else\", which is false: no shared cache stores them."},
+		}},
 	{ID: "COOKIE-7", Level: Should, Profiles: all, Title: "One consistent cookie",
 		Text:   "Each response has at most one Set-Cookie of the session cookie, refreshes keep every attribute, and name plus value stay within 4,096 bytes.",
 		Source: "ASVS5 3.3.5; RFC 6265bis 3.1"},
@@ -179,7 +229,10 @@ var requirements = []Requirement{
 	{ID: "ROBUST-2", Level: Must, Profiles: []Profile{Redis}, Title: "Fail closed when the store is down",
 		Text:          "While Redis is unreachable, requests that need a session get a 5xx within 5 seconds, never an authenticated page or a successful login, and the process stays up.",
 		NotApplicable: map[Profile]string{Filesystem: "outages are a Redis concern; ROBUST-6 covers an unwritable directory", Cookie: noStore + " lose"},
-		Source:        "ASVS5 16.5.2-4; FS #45, #82"},
+		Source:        "ASVS5 16.5.2-4; FS #45, #82",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "A request with no answer within the outage bound is this requirement's failure, checked explicitly; the login during an outage is the answer of whichever step failed (a login page that needs the store fails first).", Why: "Harness steps that get no answer are now errors (a timeout is slowness elsewhere); here a hang is the broken promise."},
+		}},
 	{ID: "ROBUST-3", Level: Must, Profiles: []Profile{Redis}, Title: "Recovery without a restart",
 		Text:          "After Redis returns, without restarting the server, logins work again within 10 seconds and sessions kept in Redis are valid again.",
 		NotApplicable: map[Profile]string{Filesystem: "outages are a Redis concern", Cookie: noStore + " lose"},
@@ -195,14 +248,23 @@ var requirements = []Requirement{
 	{ID: "ROBUST-6", Level: Must, Profiles: server, Title: "Write failures are not hidden",
 		Text:          "When a session cannot be stored, the login answers 5xx, never a success with a cookie that does not work; once the store is writable again, logins work without a restart.",
 		NotApplicable: byDesign,
-		Source:        "ASVS5 16.5.3; cachelib FileSystemCache.set"},
+		Source:        "ASVS5 16.5.3; cachelib FileSystemCache.set",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "A login page that answers 5xx while the store cannot write is the login's answer (no failure hidden); logins must work again within the recovery timeout once the store is back.", Why: "A CSRF app answers 500 at its login page when it cannot store the session; the spec failed it for \"the login page has no hidden input\", a precondition, not the promise."},
+		}},
 	{ID: "ROBUST-7", Level: Must, Profiles: all, Title: "Concurrent requests are safe",
 		Text:   "Fifty parallel requests with one session all succeed and the session stays valid; parallel sessions of different users never see each other's data.",
-		Source: "ASVS5 15.4.1; FS #20, #71, #78"},
+		Source: "ASVS5 15.4.1; FS #20, #71, #78",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "Parallel logins are as many as the login cost allows (10 to 50), each given time for the hashes queued before it; a request with no answer or a 502/503/504 decides nothing (error if nothing else was seen).", Why: "On every target with a realistic hash (bcrypt 10-12, PBKDF2 260k) it failed with \"could not post the login form ... context deadline exceeded\" in full runs and passed alone."},
+		}},
 
 	// Profile switching
 	{ID: "PROFILE-1", Level: Must, Profiles: []Profile{Cookie}, Title: "Switching to cookie mode works",
 		Text:          "With sessions switched to cookies, login, dashboard and logout work without a 5xx, and cookies left over from a server-side mode are treated as no session.",
 		NotApplicable: map[Profile]string{Filesystem: cookieOnly, Redis: cookieOnly},
-		Source:        "Quick Start (SESSION_TYPE=None); FS #107, #182"},
+		Source:        "Quick Start (SESSION_TYPE=None); FS #107, #182",
+		Revisions: []Revision{
+			{Date: foreign, What: "spec", Change: "The switch starts from a server-side profile the manifest declares (in profiles, or features.switch_from); without one the requirement is unsupported and listed as a MUST not checked.", Why: "It ran a target that declares only the cookie profile in a filesystem mode its manifest never declared, and failed it."},
+		}},
 }

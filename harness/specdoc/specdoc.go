@@ -83,6 +83,9 @@ func Render(docDir string, suites ...Locations) string {
 		if r.Needs != "" {
 			fmt.Fprintf(&b, "- Tested only when the target declares `features.%s`.\n", r.Needs)
 		}
+		for _, rev := range r.Revisions {
+			fmt.Fprintf(&b, "- Revised %s (the %s): %s Why: %s\n", rev.Date, rev.What, rev.Change, rev.Why)
+		}
 	}
 	return b.String()
 }
@@ -117,5 +120,9 @@ Redis), **cookie** (the session sealed in the cookie, no store). A
 requirement that cannot apply to a profile is reported *unsupported* with
 the reason below, never as a pass. Expiry checks allow a clock tolerance of
 one second (` + "`-sessionconf.timeout.tolerance`" + `).
+
+IDs are stable: a requirement is never renumbered or reused. When a
+requirement's text or its spec changes a verdict, its details below say
+what changed, when, and on what evidence ("Revised").
 
 `
