@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
-	"github.com/sessionconf/sessionconf/harness/containertarget" // installs container-mode targets
+	"github.com/sessionconf/sessionconf/harness/containertarget"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
 	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/redisprov"

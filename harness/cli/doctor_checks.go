@@ -25,6 +25,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/evidence"
 	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
+	"github.com/sessionconf/sessionconf/harness/launch"
 	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/story"
@@ -320,7 +321,7 @@ func checkProfile(ctx context.Context, c *checklist, pc profileCheck) {
 	}
 
 	started := time.Now()
-	in, err := instance.Launch(ctx, m, cfg)
+	in, err := launch.Instance(ctx, m, cfg)
 	defer func() {
 		if in != nil {
 			sctx, cancel := context.WithTimeout(context.Background(), pc.timeouts["stop"]+15*time.Second)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sessionconf/sessionconf/harness/evidence"
 	"github.com/sessionconf/sessionconf/harness/instance"
+	"github.com/sessionconf/sessionconf/harness/launch"
 	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/story"
@@ -121,7 +122,7 @@ func measureCosts(ctx context.Context, m *manifest.Manifest, d runData, redisIns
 		defer redisInst.Client(0).FlushDB(context.WithoutCancel(ctx))
 	}
 	began := time.Now()
-	in, err := instance.Launch(ctx, m, cfg)
+	in, err := launch.Instance(ctx, m, cfg)
 	defer func() {
 		if in != nil {
 			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), to.Stop+5*time.Second)

@@ -10,6 +10,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/evidence"
 	"github.com/sessionconf/sessionconf/harness/instance"
+	"github.com/sessionconf/sessionconf/harness/launch"
 	"github.com/sessionconf/sessionconf/harness/proxy"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/visitor"
@@ -81,7 +82,7 @@ func (t *T) Launch(opts ...LaunchOption) *instance.Instance {
 		t.Unsupported("the target does not declare features.production")
 	}
 	t.Journal.Event("start %s (%s profile%s)", name, cfg.Profile, describeConfig(cfg))
-	in, err := instance.Launch(t.ctx, t.Target, cfg)
+	in, err := launch.Instance(t.ctx, t.Target, cfg)
 	if in != nil {
 		t.mu.Lock()
 		t.instances = append(t.instances, in)

@@ -6,7 +6,7 @@
 // spec's state directory is mounted at the same path inside the container,
 // so the harness inspects the session directory exactly as in process mode.
 //
-// Importing the package installs it as instance.ContainerRunner.
+// harness/launch starts container-mode targets through it.
 package containertarget
 
 import (
@@ -36,8 +36,6 @@ import (
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
 )
-
-func init() { instance.ContainerRunner = Launch }
 
 // componentTarget labels target containers (redisprov.Reap removes every
 // container of a run, whatever its component).

@@ -97,27 +97,28 @@ const (
 	OpClear   Op = "clear" // external targets: delete every session record
 )
 
-// Launch starts an instance of m and waits until it is ready.
+// New returns an instance of m that is not started yet; Launch starts
+// process and external targets, and harness/launch the others.
+func New(m *manifest.Manifest, cfg Config) *Instance {
+	return &Instance{Name: cfg.Name, Config: cfg, m: m}
+}
+
+// Launch starts an instance of a process-mode or external target and waits
+// until it is ready. harness/launch chooses the mode; container mode lives
+// in harness/containertarget, so process-mode users need no Docker.
 func Launch(ctx context.Context, m *manifest.Manifest, cfg Config) (*Instance, error) {
-	in := &Instance{Name: cfg.Name, Config: cfg, m: m}
+	in := New(m, cfg)
 	switch m.Mode() {
 	case "external":
 		return in, in.launchExternal(ctx)
-	case "container":
-		if ContainerRunner == nil {
-			return nil, &ErrUnsupported{Why: "container mode is not available in this build"}
-		}
-		r, err := ContainerRunner(ctx, in)
-		in.run = r
-		return in, err
+	case "process":
+		return in, in.launchProcess(ctx)
 	}
-	return in, in.launchProcess(ctx)
+	return nil, &ErrUnsupported{Why: fmt.Sprintf("instance.Launch does not start %s-mode targets (harness/launch does)", m.Mode())}
 }
 
-// ContainerRunner starts a container-mode target and sets the instance's
-// Port and BaseURL; package containertarget installs it (kept out of this
-// package so that process-mode users do not need Docker).
-var ContainerRunner func(ctx context.Context, in *Instance) (Runner, error)
+// Use makes r the way in runs (a runner started elsewhere: a container).
+func (in *Instance) Use(r Runner) { in.run = r }
 
 // Manifest returns the instance's manifest.
 func (in *Instance) Manifest() *manifest.Manifest { return in.m }
