@@ -34,7 +34,7 @@ func Requirement(id string, body func(t *T), decorators ...any) {
 	req := catalog.MustGet(id)
 	p := labelProfile()
 	args := append([]any{
-		ginkgo.Label(req.ID, string(req.Level), string(p), Suite),
+		ginkgo.Label(req.ID, string(req.Level), string(p), suiteName),
 		func(ctx ginkgo.SpecContext) { runRequirement(ctx, req, p, body) },
 		ginkgo.SpecTimeout(resolveTimeouts(nil).Spec),
 		ginkgo.Offset(1), // the spec's location is the spec file, not this wrapper
@@ -43,7 +43,7 @@ func Requirement(id string, body func(t *T), decorators ...any) {
 }
 
 // labelProfile is the profile the tree is built for. It is known before
-// SetupRun (labels are fixed when the tree is built), so it is read from
+// startRun (labels are fixed when the tree is built), so it is read from
 // the flags and the manifest directly.
 var labelProfile = sync.OnceValue(func() catalog.Profile {
 	if *flagProfile != "" {
@@ -56,14 +56,14 @@ var labelProfile = sync.OnceValue(func() catalog.Profile {
 			return m.Profiles[0]
 		}
 	}
-	return catalog.Filesystem // SetupRun reports the real problem
+	return catalog.Filesystem // startRun reports the real problem
 })
 
 func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.Profile, body func(*T)) {
 	start := time.Now()
 	res := results.Result{
 		Requirement: req.ID, Level: string(req.Level), Title: req.Title,
-		Profile: string(p), Suite: Suite,
+		Profile: string(p), Suite: suiteName,
 		Location: ginkgo.CurrentSpecReport().LeafNodeLocation.String(),
 	}
 	if why := req.Unsupported(p); why != "" {
@@ -88,7 +88,7 @@ func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.P
 		// anything about the target (recordFailure drops what came later).
 		o.infra = fmt.Errorf("the spec was interrupted (%v) before it finished; %s (a timeout is slowness, not a verdict: -timeout spec=... gives it longer)", context.Cause(ctx), t.costNote())
 	}
-	_, listed := current.known.Lookup(req.ID, p, Suite)
+	_, listed := current.known.Lookup(req.ID, p, suiteName)
 	status, msgs := verdict(ending{failures: failures, outcome: o, listed: listed})
 	res.Messages = msgs
 	switch status {
@@ -97,12 +97,12 @@ func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.P
 	case results.Unsupported:
 		finish(res, status, o.unsupported, nil)
 	case results.XFail:
-		e, _ := current.known.Lookup(req.ID, p, Suite)
+		e, _ := current.known.Lookup(req.ID, p, suiteName)
 		finish(res, status, fmt.Sprintf("%s:%d: %s", current.known.Path, e.Line, e.Reason), nil)
 	case results.Fail:
 		finish(res, status, "", t.failureMessage(msgs, res))
 	case results.XPass:
-		e, _ := current.known.Lookup(req.ID, p, Suite)
+		e, _ := current.known.Lookup(req.ID, p, suiteName)
 		msg := fmt.Sprintf("%s passed, but %s:%d lists it as known-failing (%s): remove the entry", req.ID, current.known.Path, e.Line, e.Reason)
 		res.Messages = []string{msg}
 		finish(res, status, "", &msg)
@@ -166,9 +166,9 @@ func (t *T) saveEvidence() []results.Evidence {
 	return out
 }
 
-// WriteReports turns the suite's report into results.json and junit.xml
-// and prints a one-line summary. Use in ReportAfterSuite.
-func WriteReports(report ginkgo.Report) {
+// writeReports turns the suite's report into results.json and junit.xml
+// and prints a one-line summary (the ReportAfterSuite of RunSuite).
+func writeReports(report ginkgo.Report) {
 	if *flagSpecLocations != "" {
 		writeSpecLocations(report)
 		return
@@ -191,7 +191,7 @@ func WriteReports(report ginkgo.Report) {
 	for _, s := range results.Statuses {
 		parts = append(parts, fmt.Sprintf("%d %s", run.Summary[s], s))
 	}
-	fmt.Printf("sessionconf: %s, %s profile, %s suite: %s (%s)\n", run.Target.Name, strings.Join(run.Profiles, ","), Suite, strings.Join(parts, ", "), jsonPath)
+	fmt.Printf("sessionconf: %s, %s profile, %s suite: %s (%s)\n", run.Target.Name, strings.Join(run.Profiles, ","), suiteName, strings.Join(parts, ", "), jsonPath)
 	failed := map[string]string{}
 	for _, r := range run.Results {
 		if r.Status == results.Fail {
@@ -222,7 +222,7 @@ func collect(report ginkgo.Report) *results.Run {
 		run.Redis = current.redis.kind()
 	}
 	if c := current.data.Costs; current.manifest != nil {
-		run.Costs = []results.Cost{{Profile: string(labelProfile()), Suite: Suite, Measured: c.Measured, Start: c.Start.Seconds(), Login: c.Login.Seconds()}}
+		run.Costs = []results.Cost{{Profile: string(labelProfile()), Suite: suiteName, Measured: c.Measured, Start: c.Start.Seconds(), Login: c.Login.Seconds()}}
 	}
 	setupFailure := ""
 	for _, sr := range report.SpecReports {
@@ -282,7 +282,7 @@ func entryOf(sr ginkgo.SpecReport) (results.Result, bool) {
 
 // blankResult names a spec that left no result, from its labels.
 func blankResult(sr ginkgo.SpecReport) results.Result {
-	r := results.Result{Suite: Suite, Profile: string(labelProfile()), Location: sr.LeafNodeLocation.String(), Duration: sr.RunTime.Seconds()}
+	r := results.Result{Suite: suiteName, Profile: string(labelProfile()), Location: sr.LeafNodeLocation.String(), Duration: sr.RunTime.Seconds()}
 	for _, l := range sr.Labels() {
 		if req, ok := catalog.Get(l); ok {
 			r.Requirement, r.Level, r.Title = req.ID, string(req.Level), req.Title

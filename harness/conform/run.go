@@ -31,8 +31,8 @@ var (
 	flagSkipBuild    = flag.Bool("sessionconf.skip-build", os.Getenv("SESSIONCONF_SKIP_BUILD") != "", "do not run the manifest's build command (it was built already)")
 )
 
-// Suite names the suite in results ("http", "browser").
-var Suite = "http"
+// suiteName names the suite in results ("http", "browser").
+var suiteName = "http"
 
 // runData is decided once by Ginkgo process 1 and shared with the others.
 type runData struct {
@@ -57,10 +57,10 @@ var current struct {
 	setupErr error
 }
 
-// SetupRun runs on Ginkgo process 1 before any spec: it loads the
+// startRun runs on Ginkgo process 1 before any spec: it loads the
 // manifest, builds the target, makes the run's directory and TLS files and
-// starts the shared Redis. Use with SynchronizedBeforeSuite.
-func SetupRun(ctx context.Context) []byte {
+// starts the shared Redis (the SynchronizedBeforeSuite of RunSuite).
+func startRun(ctx context.Context) []byte {
 	d, err := setupRun(ctx)
 	if err != nil {
 		supervisor.KillAll()
@@ -113,8 +113,8 @@ func setupRun(ctx context.Context) (runData, error) {
 	return d, nil
 }
 
-// AttachRun runs on every Ginkgo process with process 1's data.
-func AttachRun(ctx context.Context, data []byte) {
+// attachRun runs on every Ginkgo process with process 1's data.
+func attachRun(ctx context.Context, data []byte) {
 	var d runData
 	if err := json.Unmarshal(data, &d); err != nil {
 		abortRun("run data: %v", err)
@@ -136,8 +136,8 @@ func AttachRun(ctx context.Context, data []byte) {
 	}
 }
 
-// TeardownProcess runs on every process after its last spec.
-func TeardownProcess(ctx context.Context) {
+// teardownProcess runs on every process after its last spec.
+func teardownProcess(ctx context.Context) {
 	supervisor.KillAll()
 	containertarget.Close(ctx)
 	if current.redis != nil {
@@ -145,8 +145,8 @@ func TeardownProcess(ctx context.Context) {
 	}
 }
 
-// TeardownRun runs on process 1 after every process is done.
-func TeardownRun(ctx context.Context) {
+// teardownRun runs on process 1 after every process is done.
+func teardownRun(ctx context.Context) {
 	if len(current.data.Redis) > 0 {
 		stopSharedRedis(ctx, current.data.Redis)
 	}
@@ -249,7 +249,7 @@ func reportDir(m *manifest.Manifest, p catalog.Profile) (string, error) {
 		if err != nil {
 			root, _ = os.Getwd()
 		}
-		dir = filepath.Join(root, "reports", m.Name, string(p), Suite)
+		dir = filepath.Join(root, "reports", m.Name, string(p), suiteName)
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {

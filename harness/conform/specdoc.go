@@ -21,7 +21,7 @@ func writeSpecLocations(report ginkgo.Report) {
 	if err != nil {
 		ginkgo.Fail(err.Error())
 	}
-	locs := specdoc.Locations{Suite: Suite, Specs: map[string][]string{}}
+	locs := specdoc.Locations{Suite: suiteName, Specs: map[string][]string{}}
 	for _, sr := range report.SpecReports {
 		if !sr.LeafNodeType.Is(ginkgoIt) {
 			continue

@@ -11,25 +11,9 @@ package browser_test
 import (
 	"testing"
 
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
-
 	"github.com/sessionconf/sessionconf/harness/browser/person"
 	"github.com/sessionconf/sessionconf/harness/conform"
 )
 
-func TestBrowser(t *testing.T) {
-	RegisterFailHandler(Fail)
-	conform.Suite = "browser"
-	RunSpecs(t, "sessionconf browser")
-}
-
-var _ = SynchronizedBeforeSuite(conform.SetupRun, conform.AttachRun)
-
 // Every process closes its browser before it stops its targets.
-var _ = SynchronizedAfterSuite(func(ctx SpecContext) {
-	person.Shutdown()
-	conform.TeardownProcess(ctx)
-}, conform.TeardownRun)
-
-var _ = ReportAfterSuite("sessionconf results", conform.WriteReports)
+func TestBrowser(t *testing.T) { conform.RunSuite(t, "browser", conform.BeforeTeardown(person.Shutdown)) }

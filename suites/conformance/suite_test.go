@@ -6,19 +6,7 @@ package conformance_test
 import (
 	"testing"
 
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
-
 	"github.com/sessionconf/sessionconf/harness/conform"
 )
 
-func TestConformance(t *testing.T) {
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "sessionconf conformance")
-}
-
-var _ = SynchronizedBeforeSuite(conform.SetupRun, conform.AttachRun)
-
-var _ = SynchronizedAfterSuite(conform.TeardownProcess, conform.TeardownRun)
-
-var _ = ReportAfterSuite("sessionconf results", conform.WriteReports)
+func TestConformance(t *testing.T) { conform.RunSuite(t, "http") }
