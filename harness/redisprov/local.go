@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/sessionconf/sessionconf/harness/redisserver"
+	"github.com/sessionconf/sessionconf/reference/redisserver"
 )
 
 // localBackend is a redis-server child process (package redisserver): own

@@ -64,7 +64,7 @@ import (
 
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
-	"github.com/sessionconf/sessionconf/harness/redisserver"
+	"github.com/sessionconf/sessionconf/reference/redisserver"
 )
 
 // Kind names a provider in output and reports.

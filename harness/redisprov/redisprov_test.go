@@ -19,7 +19,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sessionconf/sessionconf/harness/redisserver"
+	"github.com/sessionconf/sessionconf/reference/redisserver"
 )
 
 // logWriter sends provider output to the test log.

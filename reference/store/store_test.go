@@ -21,7 +21,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sessionconf/sessionconf/harness/redisserver"
+	"github.com/sessionconf/sessionconf/reference/redisserver"
 	"github.com/sessionconf/sessionconf/reference/store"
 )
 

@@ -29,7 +29,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/sessionconf/sessionconf/harness/redisserver"
+	"github.com/sessionconf/sessionconf/reference/redisserver"
 )
 
 const (

@@ -1,6 +1,8 @@
 // Package redisserver runs Debian's redis-server as a child process on a
-// free loopback port: the fallback Redis provider of the suites, and the
-// Redis of the reference's own store tests and benchmarks.
+// free loopback port: the Redis of the reference's own store tests and
+// benchmarks, and the harness's local Redis provider. It lives with the
+// reference because the reference stands alone and imports nothing from
+// the harness (harness/imports_test.go); the harness may use it.
 package redisserver
 
 import (

@@ -1,0 +1,123 @@
+// Package harness_test holds the repository's import rules, checked on
+// every file like Kubernetes' .import-restrictions: the reference stands
+// alone, Ginkgo stays in the suites' layer, and the command is a leaf.
+package harness_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/sessionconf/sessionconf/"
+
+// rule forbids files matching a directory prefix to import a package.
+type rule struct {
+	why     string
+	applies func(file string) bool // the file's repository-relative path
+	forbids func(imp string) bool
+}
+
+var rules = []rule{
+	{
+		why:     "the reference is a login server anyone can read on its own: it imports nothing from the harness",
+		applies: under("reference/"),
+		forbids: prefix(module + "harness/"),
+	},
+	{
+		why:     "mutants are the reference with one fault: they import the reference, never the harness that judges them",
+		applies: under("fixtures/"),
+		forbids: prefix(module + "harness/"),
+	},
+	{
+		why: "only harness/conform and the suites import Ginkgo and Gomega: the rest of the harness is plain Go, usable from the CLI and doctor",
+		applies: func(f string) bool {
+			return !strings.HasPrefix(f, "harness/conform/") && !strings.HasPrefix(f, "suites/")
+		},
+		forbids: func(imp string) bool {
+			return strings.HasPrefix(imp, "github.com/onsi/ginkgo") || strings.HasPrefix(imp, "github.com/onsi/gomega")
+		},
+	},
+	{
+		why:     "harness/cli is the command's flags and dispatch: only the command's main imports it",
+		applies: func(f string) bool { return !strings.HasPrefix(f, "harness/cmd/sessionconf/") && !strings.HasPrefix(f, "harness/cli/") },
+		forbids: func(imp string) bool { return imp == module+"harness/cli" },
+	},
+}
+
+func under(dir string) func(string) bool {
+	return func(f string) bool { return strings.HasPrefix(f, dir) }
+}
+
+func prefix(p string) func(string) bool {
+	return func(imp string) bool { return strings.HasPrefix(imp, p) }
+}
+
+func TestImportRules(t *testing.T) {
+	root := filepath.Join("..")
+	fset := token.NewFileSet()
+	checked := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "bin" || name == "reports" || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		checked++
+		for _, spec := range f.Imports {
+			imp, _ := strconv.Unquote(spec.Path.Value)
+			for _, r := range rules {
+				if r.applies(rel) && r.forbids(imp) {
+					t.Errorf("%s imports %s: %s", rel, imp, r.why)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 100 {
+		t.Fatalf("checked only %d Go files: is the repository root %s?", checked, root)
+	}
+}
+
+// The rules catch what they are about: a file that breaks each one is
+// reported.
+func TestImportRulesCanFail(t *testing.T) {
+	for _, tc := range []struct{ file, imp string }{
+		{"reference/store/x.go", module + "harness/redisprov"},
+		{"fixtures/mutants/x/main.go", module + "harness/conform"},
+		{"harness/story/x.go", "github.com/onsi/ginkgo/v2"},
+		{"harness/doctor/x.go", module + "harness/cli"},
+	} {
+		broken := false
+		for _, r := range rules {
+			broken = broken || (r.applies(tc.file) && r.forbids(tc.imp))
+		}
+		if !broken {
+			t.Errorf("%s importing %s breaks no rule", tc.file, tc.imp)
+		}
+	}
+	if _, err := os.Stat(filepath.Join("..", "go.mod")); err != nil {
+		t.Fatal("the test must run from harness/, one level below go.mod")
+	}
+}
