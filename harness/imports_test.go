@@ -44,8 +44,10 @@ var rules = []rule{
 		},
 	},
 	{
-		why:     "harness/cli is the command's flags and dispatch: only the command's main imports it",
-		applies: func(f string) bool { return !strings.HasPrefix(f, "harness/cmd/sessionconf/") && !strings.HasPrefix(f, "harness/cli/") },
+		why: "harness/cli is the command's flags and dispatch: only the command's main imports it",
+		applies: func(f string) bool {
+			return !strings.HasPrefix(f, "harness/cmd/sessionconf/") && !strings.HasPrefix(f, "harness/cli/")
+		},
 		forbids: func(imp string) bool { return imp == module+"harness/cli" },
 	},
 }

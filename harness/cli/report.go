@@ -10,13 +10,9 @@ import (
 	"github.com/sessionconf/sessionconf/harness/results"
 )
 
-func init() {
-	afterRunHooks = append(afterRunHooks, writeHTMLReport)
-}
-
 // writeHTMLReport renders report.html beside the merged results.json. A
 // report that cannot be written is said, but does not change the verdict.
-func writeHTMLReport(reports string, run *results.Run, _, stderr io.Writer) {
+func writeHTMLReport(reports string, run *results.Run, stderr io.Writer) {
 	if _, err := report.Write(reports, run, report.Options{}); err != nil {
 		fmt.Fprintln(stderr, "sessionconf: writing the HTML report:", err)
 	}

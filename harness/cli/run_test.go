@@ -103,3 +103,10 @@ func TestATargetThatDiesAtStartIsAnErrorWithItsLog(t *testing.T) {
 		}
 	}
 }
+
+func TestDoctorNeedsATarget(t *testing.T) {
+	var out, errb strings.Builder
+	if code := Main([]string{"doctor"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "-target is required") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}

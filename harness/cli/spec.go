@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/sessionconf/sessionconf/harness/runner"
 	"github.com/sessionconf/sessionconf/harness/specdoc"
 )
 
@@ -23,7 +24,7 @@ func specCmd(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	root, err := repoRoot()
+	root, err := runner.RepoRoot()
 	if err != nil {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 		return exitUsage
@@ -35,21 +36,21 @@ func specCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(tmp)
 	var locs []specdoc.Locations
-	for _, s := range suites {
-		if _, err := os.Stat(filepath.Join(root, s.pkg)); err != nil {
+	for _, s := range runner.Suites {
+		if _, err := os.Stat(filepath.Join(root, s.Pkg)); err != nil {
 			continue
 		}
-		out := filepath.Join(tmp, s.name+".json")
+		out := filepath.Join(tmp, s.Name+".json")
 		// A dry run builds the spec tree without running anything.
-		cmd := exec.Command("go", "test", "-count=1", "./"+s.pkg, "-ginkgo.dry-run", "-sessionconf.spec-locations="+out)
+		cmd := exec.Command("go", "test", "-count=1", "./"+s.Pkg, "-ginkgo.dry-run", "-sessionconf.spec-locations="+out)
 		cmd.Dir = root
 		if msg, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(stderr, "sessionconf spec: dry run of %s failed: %v\n%s", s.pkg, err, msg)
+			fmt.Fprintf(stderr, "sessionconf spec: dry run of %s failed: %v\n%s", s.Pkg, err, msg)
 			return exitFail
 		}
 		l, err := specdoc.ReadLocations(out)
 		if err != nil {
-			fmt.Fprintf(stderr, "sessionconf spec: %s: %v\n", s.pkg, err)
+			fmt.Fprintf(stderr, "sessionconf spec: %s: %v\n", s.Pkg, err)
 			return exitFail
 		}
 		locs = append(locs, l)

@@ -12,11 +12,12 @@ import (
 	"github.com/sessionconf/sessionconf/harness/knownfail"
 	"github.com/sessionconf/sessionconf/harness/report"
 	"github.com/sessionconf/sessionconf/harness/results"
+	"github.com/sessionconf/sessionconf/harness/runner"
 )
 
 // printSummary prints the requirement x profile table, the counts and the
 // verdict line CI reads ("N passed, N failed").
-func printSummary(w io.Writer, run *results.Run, jobs []*job, reports string) {
+func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports string) {
 	cells := map[string]map[string][]string{} // id -> profile -> statuses by suite
 	for _, r := range run.Results {
 		if cells[r.Requirement] == nil {
@@ -63,8 +64,8 @@ func printSummary(w io.Writer, run *results.Run, jobs []*job, reports string) {
 		}
 		var took []string
 		for _, j := range jobs {
-			if string(j.profile) == p {
-				took = append(took, fmt.Sprintf("%s %v", j.suite.name, j.elapsed.Round(100*time.Millisecond)))
+			if string(j.Profile) == p {
+				took = append(took, fmt.Sprintf("%s %v", j.Suite.Name, j.Elapsed.Round(100*time.Millisecond)))
 			}
 		}
 		for _, c := range run.Costs {

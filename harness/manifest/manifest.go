@@ -282,6 +282,27 @@ func (m *Manifest) SwitchSource() catalog.Profile {
 	return ""
 }
 
+// SelectProfiles returns the profiles named in want (all the manifest
+// declares when want is empty); naming one it does not declare is an
+// error.
+func (m *Manifest) SelectProfiles(want []string) ([]catalog.Profile, error) {
+	if len(want) == 0 {
+		return m.Profiles, nil
+	}
+	var out []catalog.Profile
+	for _, w := range want {
+		p, err := catalog.ParseProfile(w)
+		if err != nil {
+			return nil, err
+		}
+		if !m.Declares(p) {
+			return nil, fmt.Errorf("%s declares the profiles %v, not %s", m.Path, m.Profiles, p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // Declares reports whether profile p is one of the target's.
 func (m *Manifest) Declares(p catalog.Profile) bool { return slices.Contains(m.Profiles, p) }
 

@@ -16,4 +16,6 @@ import (
 )
 
 // Every process closes its browser before it stops its targets.
-func TestBrowser(t *testing.T) { conform.RunSuite(t, "browser", conform.BeforeTeardown(person.Shutdown)) }
+func TestBrowser(t *testing.T) {
+	conform.RunSuite(t, "browser", conform.BeforeTeardown(person.Shutdown))
+}

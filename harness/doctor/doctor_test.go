@@ -1,22 +1,30 @@
-package cli
+package doctor
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/sessionconf/sessionconf/harness/runner"
 )
 
-// doctorRun runs the doctor in-process and returns its exit status and
-// output; it also checks that the doctor left nothing behind.
-func doctorRun(t *testing.T, args ...string) (int, string) {
+// doctorRun runs the doctor on manifest (with the http suite only) and
+// returns its outcome and output; it also checks that the doctor left
+// nothing behind.
+func doctorRun(t *testing.T, manifest string, redis ...string) (Outcome, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code := Main(append([]string{"doctor", "-suites", "http"}, args...), &out, &errb)
-	s := out.String() + errb.String()
+	var out bytes.Buffer
+	o := Options{Target: manifest, Suites: []string{"http"}}
+	if len(redis) > 0 {
+		o.Redis = redis[0]
+	}
+	code := Run(context.Background(), o, &out)
+	s := out.String()
 	for _, dir := range stateDirs.FindAllString(s, -1) {
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
 			t.Errorf("the doctor left its state directory %s", dir)
@@ -48,7 +56,7 @@ func processesMentioning(s string) []string {
 
 func repo(t *testing.T) string {
 	t.Helper()
-	root, err := repoRoot()
+	root, err := runner.RepoRoot()
 	if err != nil {
 		t.Skip(err)
 	}
@@ -83,8 +91,8 @@ func wantLines(t *testing.T, out string, want ...string) {
 
 func TestDoctorPassesTheReference(t *testing.T) {
 	root := repo(t)
-	code, out := doctorRun(t, "-target", filepath.Join(root, "fixtures/targets/reference-filesystem.yaml"))
-	if code != exitOK {
+	code, out := doctorRun(t, filepath.Join(root, "fixtures/targets/reference-filesystem.yaml"))
+	if code != Healthy {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	if strings.Contains(out, "✗") {
@@ -111,14 +119,14 @@ func TestDoctorRedisProfile(t *testing.T) {
 		t.Skip("no redis-server for the local provider")
 	}
 	noChromium(t)
-	code, out := doctorRun(t, "-redis-provider", "local", "-target", filepath.Join(repo(t), "fixtures/targets/reference-redis.yaml"))
-	if code != exitOK {
+	code, out := doctorRun(t, filepath.Join(repo(t), "fixtures/targets/reference-redis.yaml"), "local")
+	if code != Healthy {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	wantLines(t, out, "✓ Redis: local provider", `✓ store: 1 new key(s) with the prefix "session:" in Redis db 1`)
 
-	code, out = doctorRun(t, "-redis-provider", "local", "-target", brokenManifest(t, "redis", "store:\n  redis_prefix: \"sess:\"\n"))
-	if code != exitFail {
+	code, out = doctorRun(t, brokenManifest(t, "redis", "store:\n  redis_prefix: \"sess:\"\n"), "local")
+	if code != Problems {
 		t.Fatalf("wrong prefix: exit %d:\n%s", code, out)
 	}
 	wantLines(t, out, `✗ store: the login left no record in db 1, prefix "sess:"`, `set store.redis_prefix: "session:"`)
@@ -126,8 +134,8 @@ func TestDoctorRedisProfile(t *testing.T) {
 
 func TestDoctorWrongMarker(t *testing.T) {
 	noChromium(t)
-	code, out := doctorRun(t, "-target", brokenManifest(t, "filesystem", "logged_in_marker: \"Hello, {{.Name}}\"\n"))
-	if code != exitFail {
+	code, out := doctorRun(t, brokenManifest(t, "filesystem", "logged_in_marker: \"Hello, {{.Name}}\"\n"))
+	if code != Problems {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	wantLines(t, out,
@@ -139,8 +147,8 @@ func TestDoctorWrongMarker(t *testing.T) {
 
 func TestDoctorMarkerShownToEveryone(t *testing.T) {
 	noChromium(t)
-	code, out := doctorRun(t, "-target", brokenManifest(t, "filesystem", "logged_in_marker: /organizer/\n"))
-	if code != exitFail {
+	code, out := doctorRun(t, brokenManifest(t, "filesystem", "logged_in_marker: /organizer/\n"))
+	if code != Problems {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	// The dashboard has a form posting to /organizer/logout; the redirect
@@ -150,8 +158,8 @@ func TestDoctorMarkerShownToEveryone(t *testing.T) {
 
 func TestDoctorWrongStoreDir(t *testing.T) {
 	noChromium(t)
-	code, out := doctorRun(t, "-target", brokenManifest(t, "filesystem", "store:\n  dir: \"{{.StateDir}}/sessions\"\n"))
-	if code != exitFail {
+	code, out := doctorRun(t, brokenManifest(t, "filesystem", "store:\n  dir: \"{{.StateDir}}/sessions\"\n"))
+	if code != Problems {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	wantLines(t, out, "✗ store: the login left no record in", `/filesystem/sessions`, `store.dir: "{{.SessionDir}}"`)
@@ -159,8 +167,8 @@ func TestDoctorWrongStoreDir(t *testing.T) {
 
 func TestDoctorWrongPortSetting(t *testing.T) {
 	noChromium(t)
-	code, out := doctorRun(t, "-target", brokenManifest(t, "filesystem", "settings:\n  port: APP_PORT\ntimeouts:\n  start: 3s\n"))
-	if code != exitFail {
+	code, out := doctorRun(t, brokenManifest(t, "filesystem", "settings:\n  port: APP_PORT\ntimeouts:\n  start: 3s\n"))
+	if code != Problems {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	// The reference then binds its default port 5000, or fails to when
@@ -173,8 +181,8 @@ func TestDoctorWrongPortSetting(t *testing.T) {
 
 func TestDoctorWrongFormField(t *testing.T) {
 	noChromium(t)
-	code, out := doctorRun(t, "-target", brokenManifest(t, "filesystem", "form:\n  email: username\n"))
-	if code != exitFail {
+	code, out := doctorRun(t, brokenManifest(t, "filesystem", "form:\n  email: username\n"))
+	if code != Problems {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	wantLines(t, out, `✗ the login form has no field named "username" (form.email)`, "the form's fields: email, password", "form.email: email")
@@ -183,12 +191,9 @@ func TestDoctorWrongFormField(t *testing.T) {
 func TestDoctorBadManifest(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(p, []byte("name: x\nroutes:\n  login: nope\n  logn: /x\n"), 0o644)
-	code, out := doctorRun(t, "-target", p)
-	if code != exitUsage {
-		t.Errorf("exit %d, want %d", code, exitUsage)
+	code, out := doctorRun(t, p)
+	if code != Unusable {
+		t.Errorf("exit %d, want %d", code, Unusable)
 	}
 	wantLines(t, out, "✗ the manifest does not load", "routes.logn: unknown field")
-	if code, _ := doctorRun(t); code != exitUsage {
-		t.Errorf("no -target: exit %d", code)
-	}
 }

@@ -1,4 +1,4 @@
-package cli
+package selftest
 
 import (
 	"fmt"
@@ -25,8 +25,8 @@ const (
 	mutantError    = "error"    // the harness could not tell (status error in some spec)
 )
 
-// mutantVerdict is what one run of one mutant proved.
-type mutantVerdict struct {
+// Verdict is what one run of one mutant proved.
+type Verdict struct {
 	Mutant string `json:"mutant"`
 	Fault  string `json:"fault"`
 	Status string `json:"status"`
@@ -48,10 +48,10 @@ type mutantVerdict struct {
 }
 
 // OK reports whether the mutant did exactly what its list says.
-func (v mutantVerdict) OK() bool { return v.Status == mutantKilled }
+func (v Verdict) OK() bool { return v.Status == mutantKilled }
 
 // Problems lists what is wrong, one line each.
-func (v mutantVerdict) Problems() []string {
+func (v Verdict) Problems() []string {
 	var out []string
 	if v.Status == mutantSurvived {
 		out = append(out, "survived: none of its expected failures happened, so the suite does not catch this fault")
@@ -72,8 +72,8 @@ func (v mutantVerdict) Problems() []string {
 }
 
 // judgeMutant compares a mutant's results with its expected list.
-func judgeMutant(name, fault string, list *knownfail.List, run *results.Run) mutantVerdict {
-	v := mutantVerdict{Mutant: name, Fault: fault, Messages: map[string]string{}}
+func judgeMutant(name, fault string, list *knownfail.List, run *results.Run) Verdict {
+	v := Verdict{Mutant: name, Fault: fault, Messages: map[string]string{}}
 	if run != nil {
 		v.Seconds = run.Duration
 	}
@@ -89,7 +89,7 @@ func judgeMutant(name, fault string, list *knownfail.List, run *results.Run) mut
 		}
 		if r.Status == results.XFail || r.Status == results.XPass {
 			for i, e := range list.Entries {
-				if stEntryMatches(e, r) {
+				if entryMatches(e, r) {
 					ran[i] = true
 				}
 			}
@@ -101,15 +101,15 @@ func judgeMutant(name, fault string, list *knownfail.List, run *results.Run) mut
 			v.Missed = append(v.Missed, key)
 		case results.Fail:
 			v.Unexpected = append(v.Unexpected, key)
-			v.Messages[key] = stFirstMessage(r)
+			v.Messages[key] = firstMessage(r)
 		case results.Error:
 			v.Errors = append(v.Errors, key)
-			v.Messages[key] = stFirstMessage(r)
+			v.Messages[key] = firstMessage(r)
 		}
 	}
 	for i, e := range list.Entries {
 		if !ran[i] {
-			v.Vacuous = append(v.Vacuous, stEntryString(e))
+			v.Vacuous = append(v.Vacuous, e.String())
 		}
 	}
 	switch {
@@ -128,7 +128,7 @@ func judgeMutant(name, fault string, list *knownfail.List, run *results.Run) mut
 	return v
 }
 
-func stEntryMatches(e knownfail.Entry, r results.Result) bool {
+func entryMatches(e knownfail.Entry, r results.Result) bool {
 	suite := r.Suite
 	if suite == "" {
 		suite = "http"
@@ -136,25 +136,23 @@ func stEntryMatches(e knownfail.Entry, r results.Result) bool {
 	return e.Matches(r.Requirement, catalog.Profile(r.Profile), suite)
 }
 
-func stEntryString(e knownfail.Entry) string { return e.String() }
-
-func stFirstMessage(r results.Result) string {
+func firstMessage(r results.Result) string {
 	if len(r.Messages) == 0 {
 		return ""
 	}
-	return stFirstLine(r.Messages[0])
+	return firstLine(r.Messages[0])
 }
 
 // mergeRepeats combines verdicts of the same mutant from repeated runs: a
 // mutant is killed only if every run killed it, and anything that
 // differed between runs is reported as unstable.
-func mergeRepeats(runs []mutantVerdict) (mutantVerdict, []string) {
+func mergeRepeats(runs []Verdict) (Verdict, []string) {
 	if len(runs) == 1 {
 		return runs[0], nil
 	}
 	out := runs[0]
 	var unstable []string
-	sets := func(get func(mutantVerdict) []string) {
+	sets := func(get func(Verdict) []string) {
 		all := map[string]int{}
 		for _, r := range runs {
 			for _, k := range get(r) {
@@ -167,17 +165,17 @@ func mergeRepeats(runs []mutantVerdict) (mutantVerdict, []string) {
 			}
 		}
 	}
-	sets(func(v mutantVerdict) []string { return stPrefixed("caught ", v.Caught) })
-	sets(func(v mutantVerdict) []string { return stPrefixed("xpass ", v.Missed) })
-	sets(func(v mutantVerdict) []string { return stPrefixed("unexpected ", v.Unexpected) })
-	sets(func(v mutantVerdict) []string { return stPrefixed("error ", v.Errors) })
+	sets(func(v Verdict) []string { return prefixed("caught ", v.Caught) })
+	sets(func(v Verdict) []string { return prefixed("xpass ", v.Missed) })
+	sets(func(v Verdict) []string { return prefixed("unexpected ", v.Unexpected) })
+	sets(func(v Verdict) []string { return prefixed("error ", v.Errors) })
 	sort.Strings(unstable)
 	for _, r := range runs[1:] {
-		out.Caught = stUnion(out.Caught, r.Caught)
-		out.Missed = stUnion(out.Missed, r.Missed)
-		out.Unexpected = stUnion(out.Unexpected, r.Unexpected)
-		out.Errors = stUnion(out.Errors, r.Errors)
-		out.Vacuous = stUnion(out.Vacuous, r.Vacuous)
+		out.Caught = union(out.Caught, r.Caught)
+		out.Missed = union(out.Missed, r.Missed)
+		out.Unexpected = union(out.Unexpected, r.Unexpected)
+		out.Errors = union(out.Errors, r.Errors)
+		out.Vacuous = union(out.Vacuous, r.Vacuous)
 		for k, m := range r.Messages {
 			if out.Messages == nil {
 				out.Messages = map[string]string{}
@@ -187,7 +185,7 @@ func mergeRepeats(runs []mutantVerdict) (mutantVerdict, []string) {
 			}
 		}
 		out.Seconds = max(out.Seconds, r.Seconds)
-		if stRank(r.Status) > stRank(out.Status) {
+		if rank(r.Status) > rank(out.Status) {
 			out.Status = r.Status
 		}
 	}
@@ -197,11 +195,11 @@ func mergeRepeats(runs []mutantVerdict) (mutantVerdict, []string) {
 	return out, unstable
 }
 
-func stRank(status string) int {
+func rank(status string) int {
 	return slices.Index([]string{mutantKilled, mutantWrong, mutantSurvived, mutantError}, status)
 }
 
-func stPrefixed(p string, xs []string) []string {
+func prefixed(p string, xs []string) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
 		out[i] = p + x
@@ -209,7 +207,7 @@ func stPrefixed(p string, xs []string) []string {
 	return out
 }
 
-func stUnion(a, b []string) []string {
+func union(a, b []string) []string {
 	for _, x := range b {
 		if !slices.Contains(a, x) {
 			a = append(a, x)
@@ -228,13 +226,13 @@ type reqCoverage struct {
 	CaughtBy []string `json:"caught_by"`
 }
 
-// selftestScore is the self-test's outcome.
-type selftestScore struct {
-	Mutants  int             `json:"mutants"`
-	Killed   int             `json:"killed"`   // status killed
-	Caught   int             `json:"caught"`   // at least one expected failure happened (the classic mutation score)
-	Survived []string        `json:"survived"` // none happened
-	Verdicts []mutantVerdict `json:"verdicts"`
+// Score is the self-test's outcome.
+type Score struct {
+	Mutants  int       `json:"mutants"`
+	Killed   int       `json:"killed"`   // status killed
+	Caught   int       `json:"caught"`   // at least one expected failure happened (the classic mutation score)
+	Survived []string  `json:"survived"` // none happened
+	Verdicts []Verdict `json:"verdicts"`
 	// Requirements lists every catalog requirement with the mutants that
 	// catch it; Uncovered are those no mutant catches.
 	Requirements []reqCoverage `json:"requirements"`
@@ -249,11 +247,11 @@ type selftestScore struct {
 
 // OK reports whether the self-test passes: every mutant killed exactly as
 // its list says.
-func (s selftestScore) OK() bool { return s.Mutants > 0 && s.Killed == s.Mutants }
+func (s Score) OK() bool { return s.Mutants > 0 && s.Killed == s.Mutants }
 
-// scoreSelftest computes the mutation score and the per-requirement coverage.
-func scoreSelftest(verdicts []mutantVerdict, reqs []catalog.Requirement) selftestScore {
-	s := selftestScore{Mutants: len(verdicts), Verdicts: verdicts}
+// scoreAll computes the mutation score and the per-requirement coverage.
+func scoreAll(verdicts []Verdict, reqs []catalog.Requirement) Score {
+	s := Score{Mutants: len(verdicts), Verdicts: verdicts}
 	caught := map[string][]string{}
 	for _, v := range verdicts {
 		if v.Status == mutantKilled {
@@ -283,7 +281,7 @@ func scoreSelftest(verdicts []mutantVerdict, reqs []catalog.Requirement) selftes
 	return s
 }
 
-func stPercent(n, d int) float64 {
+func percent(n, d int) float64 {
 	if d == 0 {
 		return 0
 	}
@@ -291,19 +289,19 @@ func stPercent(n, d int) float64 {
 }
 
 // scoreLine is the one-line summary CI reads.
-func (s selftestScore) scoreLine() string {
+func (s Score) scoreLine() string {
 	covered := len(s.Requirements) - len(s.Uncovered)
 	verdict := "PASS"
 	if !s.OK() {
 		verdict = "FAIL"
 	}
 	return fmt.Sprintf("sessionconf selftest %s: mutation score %d/%d (%.0f%%), %d killed exactly as expected; requirements covered %d/%d, uncovered MUST %d; in %.1fs",
-		verdict, s.Caught, s.Mutants, stPercent(s.Caught, s.Mutants), s.Killed, covered, len(s.Requirements), len(s.UncoveredMust), s.Seconds)
+		verdict, s.Caught, s.Mutants, percent(s.Caught, s.Mutants), s.Killed, covered, len(s.Requirements), len(s.UncoveredMust), s.Seconds)
 }
 
 // printScore writes the mutant table, the requirement table, the
 // uncovered list and the score line.
-func printScore(w io.Writer, s selftestScore) {
+func printScore(w io.Writer, s Score) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MUTANT\tSTATUS\tCAUGHT")
@@ -319,7 +317,7 @@ func printScore(w io.Writer, s selftestScore) {
 			}
 		}
 	}
-	for _, name := range stSortedKeys(s.Unstable) {
+	for _, name := range sortedKeys(s.Unstable) {
 		fmt.Fprintf(w, "\n%s differed between runs:\n", name)
 		for _, l := range s.Unstable[name] {
 			fmt.Fprintf(w, "  - %s\n", l)
@@ -340,7 +338,7 @@ func printScore(w io.Writer, s selftestScore) {
 	if len(s.Uncovered) > 0 {
 		var parts []string
 		for _, id := range s.Uncovered {
-			parts = append(parts, id+" ("+stLevelOf(s, id)+")")
+			parts = append(parts, id+" ("+levelOf(s, id)+")")
 		}
 		fmt.Fprintf(w, "Uncovered (no mutant catches them): %s\n", strings.Join(parts, ", "))
 	} else {
@@ -352,7 +350,7 @@ func printScore(w io.Writer, s selftestScore) {
 	fmt.Fprintln(w, s.scoreLine())
 }
 
-func stLevelOf(s selftestScore, id string) string {
+func levelOf(s Score, id string) string {
 	for _, c := range s.Requirements {
 		if c.ID == id {
 			return c.Level
@@ -362,7 +360,7 @@ func stLevelOf(s selftestScore, id string) string {
 }
 
 // markdown renders the score as a report page.
-func (s selftestScore) markdown() string {
+func (s Score) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# sessionconf self-test\n\n%s\n\n", s.scoreLine())
 	fmt.Fprintf(&b, "Every mutant is the reference server with one fault; its expected-failure list says which requirements the suite must catch it breaking. ")
@@ -371,7 +369,7 @@ func (s selftestScore) markdown() string {
 	}
 	fmt.Fprintf(&b, "\n\n## Mutants\n\n| Mutant | Fault | Status | Caught |\n|---|---|---|---|\n")
 	for _, v := range s.Verdicts {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", v.Mutant, stMDEscape(v.Fault), v.Status, strings.Join(v.Caught, ", "))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", v.Mutant, mDEscape(v.Fault), v.Status, strings.Join(v.Caught, ", "))
 	}
 	var problems bool
 	for _, v := range s.Verdicts {
@@ -382,13 +380,13 @@ func (s selftestScore) markdown() string {
 			}
 			fmt.Fprintf(&b, "\n`%s`:\n\n", v.Mutant)
 			for _, l := range p {
-				fmt.Fprintf(&b, "- %s\n", stMDEscape(l))
+				fmt.Fprintf(&b, "- %s\n", mDEscape(l))
 			}
 		}
 	}
 	if len(s.Unstable) > 0 {
 		b.WriteString("\n## Unstable between runs\n\n")
-		for _, name := range stSortedKeys(s.Unstable) {
+		for _, name := range sortedKeys(s.Unstable) {
 			fmt.Fprintf(&b, "- `%s`: %s\n", name, strings.Join(s.Unstable[name], "; "))
 		}
 	}
@@ -405,14 +403,14 @@ func (s selftestScore) markdown() string {
 		b.WriteString("None: every requirement is caught by at least one mutant.\n")
 	}
 	for _, id := range s.Uncovered {
-		fmt.Fprintf(&b, "- %s (%s)\n", id, stLevelOf(s, id))
+		fmt.Fprintf(&b, "- %s (%s)\n", id, levelOf(s, id))
 	}
 	return b.String()
 }
 
-func stMDEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+func mDEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-func stSortedKeys[V any](m map[string]V) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -421,7 +419,7 @@ func stSortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func stFirstLine(s string) string {
+func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	if len(s) > 200 {
 		s = s[:200] + "..."

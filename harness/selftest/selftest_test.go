@@ -1,4 +1,4 @@
-package cli
+package selftest
 
 import (
 	"os"
@@ -112,13 +112,13 @@ func TestScoreSelftest(t *testing.T) {
 		{ID: "COOKIE-4", Level: catalog.Should, Title: "__Host-"},
 		{ID: "LIFE-6", Level: catalog.May, Title: "Idle timeout"},
 	}
-	verdicts := []mutantVerdict{
+	verdicts := []Verdict{
 		{Mutant: "no-httponly", Status: mutantKilled, Caught: []string{"COOKIE-1@filesystem", "COOKIE-1@cookie"}},
 		{Mutant: "domain-cookie", Status: mutantWrong, Caught: []string{"COOKIE-4@filesystem"}, Unexpected: []string{"COOKIE-1@filesystem"}},
 		{Mutant: "no-idle-timeout", Status: mutantSurvived, Missed: []string{"LIFE-6@cookie"}},
 		{Mutant: "broken", Status: mutantError, Errors: []string{"LIFE-6@redis"}},
 	}
-	s := scoreSelftest(verdicts, reqs)
+	s := scoreAll(verdicts, reqs)
 	if s.Mutants != 4 || s.Killed != 1 || s.Caught != 2 {
 		t.Errorf("mutants/killed/caught = %d/%d/%d, want 4/1/2", s.Mutants, s.Killed, s.Caught)
 	}
@@ -158,37 +158,37 @@ func TestScoreSelftest(t *testing.T) {
 
 func TestScoreSelftestAllKilled(t *testing.T) {
 	reqs := []catalog.Requirement{{ID: "COOKIE-1", Level: catalog.Must}}
-	s := scoreSelftest([]mutantVerdict{{Mutant: "no-httponly", Status: mutantKilled, Caught: []string{"COOKIE-1@redis"}}}, reqs)
+	s := scoreAll([]Verdict{{Mutant: "no-httponly", Status: mutantKilled, Caught: []string{"COOKIE-1@redis"}}}, reqs)
 	if !s.OK() || len(s.Uncovered) != 0 || !strings.Contains(s.scoreLine(), "PASS") {
 		t.Errorf("got %+v, line %q", s, s.scoreLine())
 	}
-	if scoreSelftest(nil, reqs).OK() {
+	if scoreAll(nil, reqs).OK() {
 		t.Error("a self-test without mutants proves nothing and must fail")
 	}
 }
 
 func TestMergeRepeats(t *testing.T) {
-	a := mutantVerdict{Mutant: "upsert-replace", Status: mutantKilled, Caught: []string{"CLEAR-7@filesystem", "CLEAR-7@redis"}}
-	b := mutantVerdict{Mutant: "upsert-replace", Status: mutantWrong, Caught: []string{"CLEAR-7@filesystem"}, Missed: []string{"CLEAR-7@redis"}}
-	v, unstable := mergeRepeats([]mutantVerdict{a, a, b})
+	a := Verdict{Mutant: "upsert-replace", Status: mutantKilled, Caught: []string{"CLEAR-7@filesystem", "CLEAR-7@redis"}}
+	b := Verdict{Mutant: "upsert-replace", Status: mutantWrong, Caught: []string{"CLEAR-7@filesystem"}, Missed: []string{"CLEAR-7@redis"}}
+	v, unstable := mergeRepeats([]Verdict{a, a, b})
 	if v.Status != mutantWrong {
 		t.Errorf("status %q: a mutant caught only in some runs is not killed", v.Status)
 	}
 	if !slices.Equal(unstable, []string{"caught CLEAR-7@redis in 2 of 3 runs", "xpass CLEAR-7@redis in 1 of 3 runs"}) {
 		t.Errorf("unstable = %q", unstable)
 	}
-	if v, u := mergeRepeats([]mutantVerdict{a, a}); v.Status != mutantKilled || len(u) != 0 {
+	if v, u := mergeRepeats([]Verdict{a, a}); v.Status != mutantKilled || len(u) != 0 {
 		t.Errorf("identical runs: %+v, unstable %v", v, u)
 	}
 }
 
 func TestMutantFilter(t *testing.T) {
 	m := &mutant{list: mustList(t, "TOKEN-2@redis  # 96 bits\nCLEAR-*  # a glob\n")}
-	got := mutantFilter(selftestOptions{}, m)
+	got := mutantFilter(Options{}, m)
 	if got != "!(PERSIST-6 || TOKEN-1 || ROBUST-7)" {
 		t.Errorf("filter %q: the load specs the mutant expects (TOKEN-2, CLEAR-7 by the glob) must run, the others not", got)
 	}
-	if got := mutantFilter(selftestOptions{full: true, labelFilter: "MUST"}, m); got != "(MUST)" {
+	if got := mutantFilter(Options{Full: true, LabelFilter: "MUST"}, m); got != "MUST" {
 		t.Errorf("-full with a label filter: %q", got)
 	}
 }
@@ -242,7 +242,7 @@ func TestMutantsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := loadMutants(root, mutantsDir, nil)
+	ms, err := loadMutants(root, MutantsDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

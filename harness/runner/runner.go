@@ -1,0 +1,340 @@
+// Package runner runs the Ginkgo suites for the sessionconf command: it
+// builds (or finds) the suite binaries, runs one suite in one profile of a
+// manifest as a Job with Ginkgo's parallel processes, runs many jobs at a
+// bounded width, and removes what a run's containers left behind. Both
+// `sessionconf run` and `sessionconf selftest` run their jobs through it.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sessionconf/sessionconf/harness/catalog"
+	"github.com/sessionconf/sessionconf/harness/containertarget"
+	"github.com/sessionconf/sessionconf/harness/manifest"
+	"github.com/sessionconf/sessionconf/harness/redisprov"
+	"github.com/sessionconf/sessionconf/harness/results"
+)
+
+// Suite is a Ginkgo suite of the repository.
+type Suite struct {
+	Name string // as in results ("http", "browser")
+	Pkg  string // package directory, relative to the repository
+}
+
+// Suites are the suites sessionconf knows, in the order runs go through
+// them.
+var Suites = []Suite{
+	{"http", "suites/conformance"},
+	{"browser", "suites/browser"},
+}
+
+// ChooseSuites returns the suites named in want (all when empty) that the
+// checkout at root has.
+func ChooseSuites(root string, want []string) ([]Suite, error) {
+	var out []Suite
+	for _, s := range Suites {
+		if _, err := os.Stat(filepath.Join(root, s.Pkg)); err != nil {
+			continue // not in this checkout
+		}
+		if len(want) == 0 || slices.Contains(want, s.Name) {
+			out = append(out, s)
+		}
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(out, func(s Suite) bool { return s.Name == w }) {
+			return nil, fmt.Errorf("unknown suite %q (have %v)", w, Names(out))
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no suite to run")
+	}
+	return out, nil
+}
+
+// Names lists the suites' names.
+func Names(ss []Suite) []string {
+	var n []string
+	for _, s := range ss {
+		n = append(n, s.Name)
+	}
+	return n
+}
+
+// RepoRoot finds the sessionconf checkout: from the working directory up,
+// else from the executable's directory up.
+func RepoRoot() (string, error) {
+	starts := []string{}
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
+	}
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
+	}
+	for _, dir := range starts {
+		for {
+			data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+			if err == nil && strings.Contains(string(data), "module github.com/sessionconf/sessionconf\n") {
+				return dir, nil
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
+	return "", errors.New("sessionconf needs its source checkout (the suites are built from it); run it inside the repository")
+}
+
+// Binaries are the compiled suites of a run.
+type Binaries struct {
+	dir    string
+	suites map[string]string
+}
+
+// Build compiles each suite once for this run (go test -c uses the build
+// cache, so a warm build costs a second or two) into a directory of its
+// own under bin/, so that concurrent runs never overwrite each other's
+// binaries. Close removes it.
+func Build(ctx context.Context, root string, ss []Suite, stderr io.Writer) (*Binaries, error) {
+	b := &Binaries{suites: map[string]string{}}
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		return nil, err
+	}
+	removeStaleSuiteDirs(filepath.Join(root, "bin"))
+	dir, err := os.MkdirTemp(filepath.Join(root, "bin"), fmt.Sprintf("suites-%d-", os.Getpid()))
+	if err != nil {
+		return nil, err
+	}
+	b.dir = dir
+	// One go command for every suite: it builds them in parallel and
+	// writes <package>.test into dir.
+	args := []string{"test", "-c", "-o", dir + string(filepath.Separator)}
+	for _, s := range ss {
+		args = append(args, "./"+s.Pkg)
+		b.suites[s.Name] = filepath.Join(dir, filepath.Base(s.Pkg)+".test")
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
+	if err := cmd.Run(); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("building the suites (%s): %v", strings.Join(Names(ss), ", "), err)
+	}
+	return b, nil
+}
+
+// Of returns the binary of suite s.
+func (b *Binaries) Of(s Suite) string { return b.suites[s.Name] }
+
+// Close removes the binaries.
+func (b *Binaries) Close() error {
+	if b == nil || b.dir == "" {
+		return nil
+	}
+	return os.RemoveAll(b.dir)
+}
+
+// removeStaleSuiteDirs removes the suite directories of runs whose process
+// is gone (killed before it could clean up).
+func removeStaleSuiteDirs(bin string) {
+	dirs, _ := filepath.Glob(filepath.Join(bin, "suites-*"))
+	for _, d := range dirs {
+		pid, _ := strconv.Atoi(strings.SplitN(strings.TrimPrefix(filepath.Base(d), "suites-"), "-", 2)[0])
+		if pid <= 0 || syscall.Kill(pid, 0) == nil {
+			continue
+		}
+		os.RemoveAll(d)
+	}
+}
+
+// BuildTarget runs the manifest's build once for the whole run.
+func BuildTarget(ctx context.Context, m *manifest.Manifest, stderr io.Writer) error {
+	var build manifest.Command
+	var dir, field string
+	switch {
+	case m.Process != nil:
+		build, dir, field = m.Process.Build, m.Process.Workdir, "process.build"
+	case m.Container != nil:
+		build, dir, field = m.Container.Build, m.Dir, "container.build"
+	}
+	if len(build) == 0 {
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, build[0], build[1:]...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, stderr, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %s failed: %v", m.Position(field), field, err)
+	}
+	return nil
+}
+
+// Job is one suite run: a suite in a profile of a manifest.
+type Job struct {
+	Manifest *manifest.Manifest
+	Path     string // the manifest's absolute path
+	Known    string // the known-failing list
+	Suite    Suite
+	Profile  catalog.Profile
+	Dir      string // its report directory
+	Filter   string // its Ginkgo label filter ("" for none)
+	// Ready, when not nil, is closed once the job may start (what it runs
+	// has been built).
+	Ready <-chan struct{}
+
+	Log     string
+	Err     error
+	Elapsed time.Duration
+}
+
+// Options are how jobs run.
+type Options struct {
+	Procs        int // Ginkgo processes of an HTTP suite run
+	BrowserProcs int // ... of a browser suite run (each runs a Chromium)
+	Timeouts     map[string]string
+	TimeoutScale float64
+	Redis        string // the Redis provider
+	Keep         bool
+}
+
+// Run runs one job under the Ginkgo CLI (parallel processes), its output
+// going to the job's log.
+func (b *Binaries) Run(ctx context.Context, root, runID string, o Options, j *Job) {
+	start := time.Now()
+	defer func() { j.Elapsed = time.Since(start) }()
+	j.Log = filepath.Join(j.Dir, "ginkgo.log")
+	log, err := os.Create(j.Log)
+	if err != nil {
+		j.Err = err
+		return
+	}
+	defer log.Close()
+	procs := o.Procs
+	if j.Suite.Name == "browser" {
+		procs = o.BrowserProcs
+	}
+	if j.Manifest.External != nil {
+		procs = 1
+	}
+	args := []string{"tool", "ginkgo", "-p", "--procs=" + strconv.Itoa(max(procs, 1)), "--randomize-all", "--no-color", "--fail-on-empty", "--poll-progress-after=60s"}
+	if j.Filter != "" {
+		args = append(args, "--label-filter="+j.Filter)
+	}
+	args = append(args, b.Of(j.Suite), "--",
+		"-sessionconf.target="+j.Path,
+		"-sessionconf.profile="+string(j.Profile),
+		"-sessionconf.reports="+j.Dir,
+		"-sessionconf.known-failing="+j.Known,
+		"-sessionconf.skip-build",
+		fmt.Sprintf("-sessionconf.timeout-scale=%g", max(o.TimeoutScale, 0.01)),
+	)
+	for name, v := range o.Timeouts {
+		args = append(args, "-sessionconf.timeout."+name+"="+v)
+	}
+	if o.Keep {
+		args = append(args, "-sessionconf.keep")
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = root, log, log
+	cmd.Env = append(os.Environ(), redisprov.EnvRunID+"="+runID)
+	if o.Redis != "" {
+		cmd.Env = append(cmd.Env, "SESSIONCONF_REDIS_PROVIDER="+o.Redis)
+	}
+	// Ctrl-C reaches the whole process group anyway; on SIGTERM, pass an
+	// interrupt on so Ginkgo runs its cleanup (stops targets, Redis).
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 30 * time.Second
+	j.Err = cmd.Run()
+}
+
+// RunAll runs jobs with the binaries, at most width at once, each once it
+// is Ready, in the order given; done is called after each (one at a
+// time). It starts no more jobs once ctx ends or stop closes.
+func (b *Binaries) RunAll(ctx context.Context, root, runID string, o Options, jobs []*Job, width int, stop <-chan struct{}, done func(*Job)) {
+	Pool(ctx, jobs, width, stop, func(j *Job) { b.Run(ctx, root, runID, o, j) }, done)
+}
+
+// Pool runs run(j) for each job, at most width at once, each once it is
+// Ready, in the order given, and calls done after each, one at a time. It
+// starts no more jobs once ctx ends or stop closes, and returns when every
+// started job is done.
+func Pool(ctx context.Context, jobs []*Job, width int, stop <-chan struct{}, run, done func(*Job)) {
+	sem := make(chan struct{}, max(width, 1))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+dispatch:
+	for _, j := range jobs {
+		if j.Ready != nil {
+			select {
+			case <-j.Ready:
+			case <-stop:
+				break dispatch
+			case <-ctx.Done():
+				break dispatch
+			}
+		}
+		select {
+		case sem <- struct{}{}: // in order: the first jobs start first
+		case <-ctx.Done():
+			break dispatch
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			run(j)
+			if done != nil {
+				mu.Lock()
+				done(j)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Results reads the job's results.json.
+func (j *Job) Results() (*results.Run, error) {
+	return results.ReadJSON(filepath.Join(j.Dir, "results.json"))
+}
+
+// PrintLog copies the job's output to w.
+func PrintLog(w io.Writer, j *Job) {
+	data, err := os.ReadFile(j.Log)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(w, "\n===== %s profile, %s suite: %s =====\n%s\n", j.Profile, j.Suite.Name, j.Log, strings.TrimRight(string(data), "\n"))
+}
+
+// ErrorRun stands for a suite run that produced no results: every
+// requirement it would have checked is an error.
+func ErrorRun(j *Job, cause error) *results.Run {
+	m := j.Manifest
+	r := &results.Run{Schema: results.Schema, Target: results.Target{Name: m.Name, Manifest: m.Path, Mode: m.Mode()}, Profiles: []string{string(j.Profile)}, Started: time.Now()}
+	msg := fmt.Sprintf("the %s suite did not finish (%v; %v); see %s", j.Suite.Name, j.Err, cause, j.Log)
+	for _, req := range catalog.All() {
+		r.Results = append(r.Results, results.Result{Requirement: req.ID, Level: string(req.Level), Title: req.Title, Profile: string(j.Profile), Suite: j.Suite.Name, Status: results.Error, Messages: []string{msg}})
+	}
+	return r
+}
+
+// Reap removes whatever a run's containers left behind (an interrupted
+// suite run may not have stopped its Redis).
+func Reap(runID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	redisprov.Reap(ctx, runID)
+	containertarget.ReapNetworks(ctx, runID)
+}
