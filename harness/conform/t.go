@@ -348,6 +348,13 @@ func (t *T) Store() inspect.Store {
 }
 
 // Records lists the store and notes the listing in the journal under label.
+//
+// The listing is taken once the store is quiet: a server may write a
+// session after it has answered (PHP writes at the end of the request,
+// after the response went out), so a record of the previous request can
+// land a moment later and be taken for one of the next. The store is
+// listed until two listings storeSettleStep apart agree, for at most
+// storeSettle.
 func (t *T) Records(label string) []inspect.Record {
 	s := t.Store()
 	if s == nil {
@@ -355,9 +362,25 @@ func (t *T) Records(label string) []inspect.Record {
 	}
 	recs, err := s.List(t.ctx)
 	t.Must(err, "list the store")
+	for deadline := time.Now().Add(storeSettle); time.Now().Before(deadline); {
+		t.pause(storeSettleStep)
+		again, err := s.List(t.ctx)
+		t.Must(err, "list the store")
+		if inspect.Same(recs, again) {
+			break
+		}
+		recs = again
+	}
 	t.Journal.Note("store "+label, inspect.Describe(s, recs))
 	return recs
 }
+
+// A store listing is settled when it stays the same for storeSettleStep;
+// storeSettle bounds the wait for a store that keeps changing.
+const (
+	storeSettleStep = 50 * time.Millisecond
+	storeSettle     = time.Second
+)
 
 // ClearStore deletes every session record, like the story's
 // `rm -rf flask_session/*` (or delete-by-prefix in Redis), or runs the

@@ -117,6 +117,25 @@ func New(before, after []Record) []Record {
 	return out
 }
 
+// Same reports whether two listings hold the same records with the same
+// data (a TTL that ticked down is no change).
+func Same(a, b []Record) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	data := map[string][]byte{}
+	for _, r := range a {
+		data[r.Key] = r.Data
+	}
+	for _, r := range b {
+		d, ok := data[r.Key]
+		if !ok || !bytes.Equal(d, r.Data) {
+			return false
+		}
+	}
+	return true
+}
+
 // Changed returns the records of after whose data differs from the same
 // key's in before.
 func Changed(before, after []Record) []Record {

@@ -70,3 +70,14 @@ func TestDecodings(t *testing.T) {
 		t.Errorf("Decodings(%q) did not reveal the email: %q", v, Decodings(v))
 	}
 }
+
+func TestSame(t *testing.T) {
+	a := []Record{{Key: "k1", Data: []byte("x"), TTL: 5}, {Key: "k2", Data: []byte("y")}}
+	ticked := []Record{{Key: "k2", Data: []byte("y")}, {Key: "k1", Data: []byte("x"), TTL: 4}}
+	if !Same(a, ticked) {
+		t.Error("a TTL that ticked down, in another order, is the same listing")
+	}
+	if Same(a, a[:1]) || Same(a, []Record{{Key: "k1", Data: []byte("x")}, {Key: "k2", Data: []byte("z")}}) {
+		t.Error("a record gone or rewritten is a change")
+	}
+}
