@@ -123,3 +123,49 @@ func TestImportRulesCanFail(t *testing.T) {
 		t.Fatal("the test must run from harness/, one level below go.mod")
 	}
 }
+
+// The docs name every package: the README's layout and the package table
+// of docs/writing-specs.md.
+func TestDocsNameEveryPackage(t *testing.T) {
+	root := filepath.Join("..")
+	var pkgs []string
+	for _, top := range []string{"harness", "reference"} {
+		filepath.WalkDir(filepath.Join(root, top), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return err
+			}
+			if n := d.Name(); n == "testdata" || n == "assets" || n == "templates" {
+				return filepath.SkipDir
+			}
+			if files, _ := filepath.Glob(filepath.Join(path, "*.go")); len(files) > 0 {
+				rel, _ := filepath.Rel(root, path)
+				pkgs = append(pkgs, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide, err := os.ReadFile(filepath.Join(root, "docs", "writing-specs.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pkgs {
+		if p == "harness" {
+			continue // this test
+		}
+		name := p[strings.LastIndex(p, "/")+1:]
+		inTop := p[strings.Index(p, "/")+1:] // cmd/refserver
+		if !strings.Contains(string(readme), p) && !strings.Contains(string(readme), "`"+name+"`") && !strings.Contains(string(readme), "`"+inTop+"`") {
+			t.Errorf("README.md's layout does not name %s", p)
+		}
+		if strings.HasPrefix(p, "harness/") && !strings.Contains(string(guide), "`"+p+"`") {
+			t.Errorf("docs/writing-specs.md's package table does not name %s", p)
+		}
+	}
+	if len(pkgs) < 30 {
+		t.Errorf("found only %d packages: %v", len(pkgs), pkgs)
+	}
+}
