@@ -9,6 +9,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/sessionconf/sessionconf/harness/version"
 )
 
 // Exit statuses.
@@ -16,6 +18,9 @@ const (
 	exitOK    = 0
 	exitFail  = 1 // a requirement failed, errored or xpassed, or nothing ran
 	exitUsage = 2 // bad arguments or a bad manifest: nothing was run
+	// exitInterrupted is a run ended by Ctrl-C or SIGTERM, after its specs
+	// stopped their targets and its containers were removed (128+SIGINT).
+	exitInterrupted = 130
 )
 
 // command is one sub-command.
@@ -32,8 +37,16 @@ func register(name, summary string, run func(args []string, stdout, stderr io.Wr
 
 // Main runs the command line and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
 		usage(stdout)
+		return exitOK
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, version.String())
 		return exitOK
 	}
 	c, ok := commands[args[0]]
@@ -46,36 +59,65 @@ func Main(args []string, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "sessionconf: conformance suite for persistent login sessions\n\nCommands:")
+	fmt.Fprintln(w, "sessionconf: conformance suite for persistent login sessions\n\nUsage: sessionconf <command> [flags]\n\nCommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
-		names = append(names, n)
+		if !strings.HasPrefix(n, "__") {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
+	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version")
 	fmt.Fprintln(w, "\nRun 'sessionconf <command> -h' for a command's flags.")
 }
+
+// lastFlags is the flag set the latest newFlags made: the completion
+// command reads each command's flags by asking it for its help.
+var lastFlags *flag.FlagSet
 
 // newFlags returns a flag set that reports errors instead of exiting.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("sessionconf "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	lastFlags = fs
 	return fs
 }
 
-// parse parses args; it returns the exit status to use when parsing ended
-// the command (-h, or an error).
-func parse(fs *flag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
+// parse parses args, flags and positional arguments in any order
+// (`init x.yaml -force`), and returns the positional ones; ok is false
+// when parsing ended the command (-h, or an error), with the exit status
+// to use.
+func parse(fs *flag.FlagSet, args []string) (positional []string, code int, ok bool) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK, false
+			}
+			return nil, exitUsage, false
 		}
-		return exitUsage, false
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, 0, true
+		}
+		if rest[0] == "--" {
+			return append(positional, rest[1:]...), 0, true
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+}
+
+// noPositional parses args for a command that takes only flags.
+func noPositional(fs *flag.FlagSet, args []string) (int, bool) {
+	pos, code, ok := parse(fs, args)
+	if !ok {
+		return code, false
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), pos[0])
 		return exitUsage, false
 	}
 	return 0, true

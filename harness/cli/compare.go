@@ -2,8 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,13 +24,11 @@ func compareCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: sessionconf compare [-out DIR] [-only-differences] RESULTS.json|REPORT-DIR ...")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	files, code, ok := parse(fs, args)
+	if !ok {
+		return code
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		fmt.Fprintln(stderr, "sessionconf compare: give one or more results.json files (or report directories)")
 		return exitUsage
 	}
@@ -45,7 +41,7 @@ func compareCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	var inputs []report.Input
-	for _, arg := range fs.Args() {
+	for _, arg := range files {
 		path := arg
 		if info, err := os.Stat(arg); err == nil && info.IsDir() {
 			path = filepath.Join(arg, "results.json")

@@ -22,12 +22,13 @@ func doctorCmd(args []string, stdout, stderr io.Writer) int {
 	timeouts := mapFlag{}
 	fs := newFlags("doctor", stderr)
 	fs.StringVar(&o.Target, "target", "", "target manifest (required)")
-	fs.Var(&profiles, "profile", "profile(s) to check, comma-separated (default: all the manifest declares)")
+	fs.Var(&profiles, "profiles", "profiles to check, comma-separated (default: all the manifest declares)")
+	fs.Var(&profiles, "profile", "the old spelling of -profiles")
 	fs.Var(&suites, "suites", "suites you will run: http, browser (default: all in this checkout; browser needs Chromium)")
 	fs.StringVar(&o.Redis, "redis-provider", "", "Redis provider: auto (default), container, local or external (with SESSIONCONF_REDIS_URL)")
 	fs.Var(timeouts, "timeout", "override a wait, e.g. -timeout start=60s (names: start, stop, request)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the state directory (logs, session files) for a look")
-	if code, ok := parse(fs, args); !ok {
+	if code, ok := noPositional(fs, args); !ok {
 		return code
 	}
 	if o.Target == "" {
@@ -45,7 +46,11 @@ func doctorCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	switch doctor.Run(ctx, o, stdout) {
+	outcome := doctor.Run(ctx, o, stdout)
+	if ctx.Err() != nil {
+		return exitInterrupted
+	}
+	switch outcome {
 	case doctor.Healthy:
 		return exitOK
 	case doctor.Unusable:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	_ "embed"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -37,17 +36,18 @@ func initCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: sessionconf init [-name NAME] [-profiles filesystem,redis,cookie] [-force] [FILE | -]\n\nWithout FILE (or with -) the manifest goes to stdout.")
 		flags.PrintDefaults()
 	}
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
+	files, code, ok := parse(flags, args)
+	if !ok {
+		return code
+	}
+	if len(files) > 1 {
+		fmt.Fprintf(stderr, "sessionconf init: one file at most, got %q\n", files)
 		return exitUsage
 	}
-	if flags.NArg() > 1 {
-		fmt.Fprintf(stderr, "sessionconf init: one file at most, got %q\n", flags.Args())
-		return exitUsage
+	path := ""
+	if len(files) == 1 {
+		path = files[0]
 	}
-	path := flags.Arg(0)
 	data, err := starterManifest(*name, path, profiles)
 	if err != nil {
 		fmt.Fprintln(stderr, "sessionconf init:", err)

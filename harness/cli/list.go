@@ -18,7 +18,7 @@ func listCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("list", stderr)
 	targetPath := fs.String("target", "", "also show, per profile of this target, whether each requirement is tested")
 	long := fs.Bool("long", false, "print each requirement's full text")
-	if code, ok := parse(fs, args); !ok {
+	if code, ok := noPositional(fs, args); !ok {
 		return code
 	}
 	var m *manifest.Manifest

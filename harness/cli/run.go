@@ -57,7 +57,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.redis, "redis-provider", "", "Redis provider: auto (default), container, local or external (with SESSIONCONF_REDIS_URL)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directories of the run (debugging)")
 	fs.BoolVar(&o.verbose, "v", false, "print every suite run's full output, not only failed ones")
-	if code, ok := parse(fs, args); !ok {
+	if code, ok := noPositional(fs, args); !ok {
 		return code
 	}
 	if len(o.targets) == 0 {
@@ -202,7 +202,7 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 	printSummary(stdout, merged, jobs, reports)
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "sessionconf: interrupted")
-		return exitFail
+		return exitInterrupted
 	}
 	if !merged.OK() {
 		return exitFail

@@ -31,13 +31,16 @@ func selftestCmd(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.HTTPOnly, "http-only", false, "leave out the browser suite's runs (it runs the browser specs of the MUST requirements each mutant breaks)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the state directories of the runs (debugging)")
 	fs.BoolVar(&o.Verbose, "v", false, "print every suite run's output, not only those of mutants that went wrong")
-	if code, ok := parse(fs, args); !ok {
+	if code, ok := noPositional(fs, args); !ok {
 		return code
 	}
 	o.Only = only
 	ok, err := selftest.Run(o, stdout, stderr)
 	var usage *selftest.UsageError
 	switch {
+	case errors.Is(err, selftest.ErrInterrupted):
+		fmt.Fprintln(stderr, "sessionconf selftest:", err)
+		return exitInterrupted
 	case errors.As(err, &usage):
 		fmt.Fprintln(stderr, "sessionconf selftest:", err)
 		return exitUsage

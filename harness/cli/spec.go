@@ -21,7 +21,7 @@ func init() {
 func specCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("spec", stderr)
 	check := fs.Bool("check", false, "do not write; fail if the checked-in suites/SPEC.md differs from the code")
-	if code, ok := parse(fs, args); !ok {
+	if code, ok := noPositional(fs, args); !ok {
 		return code
 	}
 	root, err := runner.RepoRoot()

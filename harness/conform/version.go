@@ -5,10 +5,11 @@ import (
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
+	"github.com/sessionconf/sessionconf/harness/version"
 )
 
 // Version is the suite's version, recorded in every results.json.
-const Version = "0.1.0"
+const Version = version.Version
 
 var (
 	ginkgoIt        = types.NodeTypeIt

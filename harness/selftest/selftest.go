@@ -63,6 +63,9 @@ type UsageError struct{ Err error }
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
+// ErrInterrupted is a self-test ended by Ctrl-C or SIGTERM.
+var ErrInterrupted = errors.New("interrupted")
+
 // mutantBatch is how many mutants one go build links.
 const mutantBatch = 8
 
@@ -348,7 +351,7 @@ func Run(o Options, stdout, stderr io.Writer) (bool, error) {
 	default:
 	}
 	if ctx.Err() != nil {
-		return false, errors.New("interrupted")
+		return false, ErrInterrupted
 	}
 
 	// Judge every mutant run, then merge repeats.
