@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,3 +170,41 @@ func TestDocsNameEveryPackage(t *testing.T) {
 		t.Errorf("found only %d packages: %v", len(pkgs), pkgs)
 	}
 }
+
+// docs/targets.md lists every SESSIONCONF_ variable the code reads.
+func TestEveryEnvVarIsDocumented(t *testing.T) {
+	root := filepath.Join("..")
+	docs, err := os.ReadFile(filepath.Join(root, "docs", "targets.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		data, _ := os.ReadFile(path)
+		for _, v := range envVar.FindAllString(string(data), -1) {
+			seen[v] = path
+		}
+		return nil
+	})
+	if len(seen) < 10 {
+		t.Fatalf("found only %d variables: %v", len(seen), seen)
+	}
+	for v, where := range seen {
+		doc := v
+		if strings.HasSuffix(v, "_") {
+			if v == "SESSIONCONF_TIMEOUT_" {
+				doc = "SESSIONCONF_TIMEOUT_<NAME>"
+			} else {
+				continue // a prefix the code builds names from, listed one by one
+			}
+		}
+		if !strings.Contains(string(docs), "`"+doc+"`") && !strings.Contains(string(docs), "`"+doc+"=") {
+			t.Errorf("%s (read in %s) is not in docs/targets.md's list of environment variables", doc, where)
+		}
+	}
+}
+
+var envVar = regexp.MustCompile(`SESSIONCONF_[A-Z_]+`)
