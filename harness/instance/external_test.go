@@ -34,7 +34,7 @@ func TestExternalTargetThroughHooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts, _ := filepath.Abs("../../fixtures/accounts.json")
+	accounts, _ := filepath.Abs("../../reference/accounts/default.json")
 	// The hooks run the server in the background the way a compose file
 	// would, with the environment the harness computed.
 	start := fmt.Sprintf(`PORT=%d ACCOUNTS_FILE=%s %s >>%s/server.log 2>&1 & echo $! >%s/pid`, port, accounts, bin, dir, dir)

@@ -22,7 +22,7 @@ func hash(t *testing.T, pw string) string {
 
 func TestFixturesFile(t *testing.T) {
 	t.Parallel()
-	b, err := accounts.Load("../../fixtures/accounts.json")
+	b, err := accounts.Load("default.json")
 	if err != nil {
 		t.Fatal(err)
 	}

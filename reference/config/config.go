@@ -71,7 +71,7 @@ var settings = []setting{
 	{"TLS_KEY_FILE", "tls-key", "", "private key file (production)"},
 	{"HOST", "host", "127.0.0.1", "address to listen on"},
 	{"PORT", "port", "5000", "port to listen on (0: pick a free one)"},
-	{"ACCOUNTS_FILE", "accounts", "fixtures/accounts.json", "accounts fixtures file (JSON, bcrypt hashes)"},
+	{"ACCOUNTS_FILE", "accounts", "", "accounts fixtures file (JSON, bcrypt hashes; default: the story's two accounts, built in)"},
 	{"SHUTDOWN_TIMEOUT", "shutdown-timeout", "10", "how long SIGTERM waits for requests in flight: seconds or a Go duration"},
 }
 

@@ -66,7 +66,7 @@ func TestDefaults(t *testing.T) {
 		CleanupInterval: time.Minute,
 		Host:            "127.0.0.1",
 		Port:            5000,
-		AccountsFile:    "fixtures/accounts.json",
+		AccountsFile:    "",
 		ShutdownTimeout: 10 * time.Second,
 	}
 	if s != want {

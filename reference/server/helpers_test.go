@@ -26,7 +26,7 @@ import (
 
 // The account of the story, from the repository's fixtures (bcrypt cost 4).
 const (
-	accountsFile = "../../fixtures/accounts.json"
+	accountsFile = "" // the built-in accounts
 	userEmail    = "john.smith@example.com"
 	userPassword = "password123"
 	userName     = "John Smith"

@@ -69,7 +69,7 @@ func main() {
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads (-t)")
 	flag.IntVar(&o.connections, "connections", 32, "wrk connections (-c)")
 	flag.StringVar(&o.bin, "bin", "bin/refserver", "the reference binary (built with go build when missing)")
-	flag.StringVar(&o.accounts, "accounts", "fixtures/accounts.json", "accounts fixtures (low-cost bcrypt, so login measures sessions more than bcrypt)")
+	flag.StringVar(&o.accounts, "accounts", "", "accounts fixtures (default: the reference's built-in ones, low-cost bcrypt, so login measures sessions more than bcrypt)")
 	flag.StringVar(&o.wrk, "wrk", "wrk", "the wrk binary (Debian package wrk)")
 	flag.StringVar(&stores, "stores", "filesystem,redis", "stores to measure: filesystem, redis")
 	flag.StringVar(&endpoints, "endpoints", "dashboard,login", "endpoints to measure: dashboard, login")
