@@ -90,11 +90,11 @@ type child struct {
 // startChild runs the binary with env and waits for its listening line.
 func startChild(t *testing.T, env ...string) *child {
 	t.Helper()
-	accounts, err := filepath.Abs(accountsFile)
-	must(t, err)
+	// Started in an empty directory, with no ACCOUNTS_FILE: the built-in
+	// accounts let it run from anywhere.
 	cmd := exec.Command(refserverBinary(t))
 	cmd.Dir = t.TempDir()
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PORT=0", "ACCOUNTS_FILE=" + accounts}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PORT=0"}, env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	c := &child{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = c.stderr
