@@ -18,8 +18,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sessionconf/sessionconf/reference/redisserver"
 	"github.com/sessionconf/sessionconf/reference/config"
+	"github.com/sessionconf/sessionconf/reference/redisserver"
 	"github.com/sessionconf/sessionconf/reference/server"
 	"github.com/sessionconf/sessionconf/reference/session"
 )
