@@ -258,9 +258,11 @@ type Provider struct {
 	docker     *dockerAPI
 	dockerErr  error
 
-	mu        sync.Mutex
-	instances []*Instance
-	first     *Instance
+	mu         sync.Mutex
+	instances  []*Instance
+	topologies []*topology
+	first      *Instance
+	announced  bool // the decision line was printed (or, attached, by process 1)
 }
 
 // Kind is the provider's name for reports.
@@ -390,10 +392,11 @@ func (p *Provider) NewInstance(ctx context.Context) (*Instance, error) {
 	}
 	p.mu.Lock()
 	p.instances = append(p.instances, inst)
-	announce := p.first == nil
-	if announce {
+	if p.first == nil {
 		p.first = inst
 	}
+	announce := !p.announced
+	p.announced = true
 	p.mu.Unlock()
 	if announce {
 		fmt.Fprintln(p.cfg.Out, p.decisionLine(inst))
@@ -414,17 +417,20 @@ func (p *Provider) decisionLine(inst *Instance) string {
 	return fmt.Sprintf("redis: %s; %s, ready in %v (run %s)", p.reason, what, inst.startup.Round(time.Millisecond), p.cfg.RunID)
 }
 
-// Close terminates every instance this Provider started in this process.
-// Instances started by other processes of the run are left alone (Reap
-// removes the run's containers once every process is done).
+// Close terminates every instance, Sentinel and Cluster this Provider
+// started in this process. Those started by other processes of the run are
+// left alone (Reap removes the run's containers once every process is done).
 func (p *Provider) Close(ctx context.Context) error {
 	p.mu.Lock()
-	insts := p.instances
-	p.instances = nil
+	insts, topos := p.instances, p.topologies
+	p.instances, p.topologies = nil, nil
 	p.mu.Unlock()
 	var errs []error
 	for _, in := range insts {
 		errs = append(errs, in.Terminate(ctx))
+	}
+	for _, t := range topos {
+		errs = append(errs, t.terminate(ctx))
 	}
 	if p.docker != nil {
 		errs = append(errs, p.docker.close())
