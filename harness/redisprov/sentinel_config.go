@@ -25,11 +25,16 @@ const (
 	SentinelCount  = 3
 	SentinelQuorum = 2
 	// SentinelDownAfter is how long the master may leave PING unanswered
-	// before a Sentinel calls it down (down-after-milliseconds). Not lower:
-	// a machine busy with the suites can stall a process for hundreds of
-	// milliseconds, and a false failover in the middle of a spec would move
-	// its sessions to another master.
-	SentinelDownAfter = 1000 * time.Millisecond
+	// before a Sentinel calls it down (down-after-milliseconds). It must
+	// exceed a Sentinel's ping and reconnect period (1 s) with room to
+	// spare: a Sentinel starts that clock when it makes a link (at start,
+	// and for the new master at every switch), and a link whose first
+	// connect failed is retried only a second later. At 1 s, a Sentinel
+	// that had just switched to the promoted replica was seen to call it
+	// down at once; the stale "master down" votes of the failover just
+	// made (kept 5 s) turned that into a second failover, which promoted
+	// the old master as it rejoined.
+	SentinelDownAfter = 2 * time.Second
 	// SentinelFailoverTimeout bounds a failover attempt, and twice it spaces
 	// two attempts on the same master (failover-timeout): an attempt that
 	// failed (two Sentinels asking for votes at once) is retried after 10 s,
