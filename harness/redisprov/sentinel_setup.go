@@ -37,9 +37,10 @@ func (p *Provider) NewSentinel(ctx context.Context) (*Sentinel, error) {
 	return s, nil
 }
 
-// setUp starts master, replica and Sentinels in turn: a replica started
-// with its master absent retries only a second later, and a Sentinel that
-// asks the replica before its sync reports its link down for 10 s.
+// setUp starts master and replica, makes the replica replicate, and only
+// once it has synced starts the Sentinels: a Sentinel that asks the
+// replica before its sync reports its link down until it asks again, 10 s
+// later.
 func (s *Sentinel) setUp(ctx context.Context) error {
 	ports := make([]int, 2+SentinelCount)
 	for i := range ports {
@@ -50,16 +51,19 @@ func (s *Sentinel) setUp(ctx context.Context) error {
 	}
 	masterPort, replicaPort := ports[0], ports[1]
 
-	nodes, err := s.t.startNodes(ctx, nodeSpec{name: "redis-1", port: masterPort, args: replicationArgs})
+	nodes, err := s.t.startNodes(ctx,
+		nodeSpec{name: "redis-1", port: masterPort, args: replicationArgs},
+		nodeSpec{name: "redis-2", port: replicaPort, args: replicationArgs},
+	)
 	if err != nil {
 		return err
 	}
-	s.master = nodes[0]
-	replicaArgs := append([]string{"--replicaof", "127.0.0.1", strconv.Itoa(masterPort)}, replicationArgs...)
-	if nodes, err = s.t.startNodes(ctx, nodeSpec{name: "redis-2", port: replicaPort, args: replicaArgs}); err != nil {
-		return err
+	s.master, s.replica = nodes[0], nodes[1]
+	// REPLICAOF connects at once; a --replicaof argument would wait for
+	// the replica's next once-a-second replication tick.
+	if err := s.t.probe(s.replica.addr).ReplicaOf(ctx, "127.0.0.1", strconv.Itoa(masterPort)).Err(); err != nil {
+		return fmt.Errorf("REPLICAOF 127.0.0.1 %d on %s: %w", masterPort, s.replica.addr, err)
 	}
-	s.replica = nodes[0]
 	if err := pollUntil(ctx, "the replica has synced", func(ctx context.Context) error {
 		return s.replicationUp(ctx, s.master, s.replica)
 	}); err != nil {
