@@ -16,13 +16,14 @@ import (
 const clusterKeys = 300
 
 func TestCluster(t *testing.T) {
-	forEachKind(t, func(t *testing.T, p *Provider, gone func([]NodeDescriptor) []string) {
+	forEachKind(t, func(t *testing.T, p *Provider, gone func([]NodeDescriptor) []string, logs *syncBuffer) {
 		ctx := context.Background()
 		c, err := p.NewCluster(ctx)
 		if err != nil {
 			t.Fatalf("new cluster: %v", err)
 		}
 		t.Cleanup(func() { c.Terminate(context.Background()) })
+		logsOnFailure(t, logs, func() []NodeDescriptor { return c.Descriptor().Nodes })
 		t.Logf("cluster creation (%d masters, slots assigned, cluster_state:ok on each): %v", ClusterMasters, c.StartupTime().Round(time.Millisecond))
 
 		addrs := c.Addrs()

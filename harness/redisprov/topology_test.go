@@ -1,15 +1,19 @@
 package redisprov
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sessionconf/sessionconf/reference/redisserver"
 	"github.com/sessionconf/sessionconf/reference/store"
 )
 
@@ -22,7 +26,7 @@ const cleanupTimeout = time.Minute
 // redis-server is installed. gone reports what of the given nodes is
 // still there (containers with the run label, live processes, the nodes'
 // directory): empty after Terminate.
-func forEachKind(t *testing.T, test func(t *testing.T, p *Provider, gone func(nodes []NodeDescriptor) []string)) {
+func forEachKind(t *testing.T, test func(t *testing.T, p *Provider, gone func(nodes []NodeDescriptor) []string, logs *syncBuffer)) {
 	t.Run("container", func(t *testing.T) {
 		d := needDocker(t)
 		cfg := testConfig(t, "container")
@@ -36,13 +40,16 @@ func forEachKind(t *testing.T, test func(t *testing.T, p *Provider, gone func(no
 			p.Close(ctx)
 			Reap(ctx, cfg.RunID) // whatever a failed test left
 		})
-		test(t, p, func([]NodeDescriptor) []string { return runContainers(t, d, cfg.RunID) })
+		test(t, p, func([]NodeDescriptor) []string { return runContainers(t, d, cfg.RunID) }, &syncBuffer{})
 	})
 	t.Run("local", func(t *testing.T) {
 		if _, err := exec.LookPath("redis-server"); err != nil {
 			t.Skip("redis-server not installed")
 		}
-		p, err := Select(context.Background(), testConfig(t, "local"))
+		logs := &syncBuffer{}
+		cfg := testConfig(t, "local")
+		cfg.Log = logs
+		p, err := Select(context.Background(), cfg)
 		if err != nil {
 			t.Fatalf("select: %v", err)
 		}
@@ -51,7 +58,7 @@ func forEachKind(t *testing.T, test func(t *testing.T, p *Provider, gone func(no
 			defer cancel()
 			p.Close(ctx)
 		})
-		test(t, p, liveProcesses)
+		test(t, p, liveProcesses, logs)
 	})
 }
 
@@ -77,6 +84,47 @@ func dirGone(t *testing.T, top *topology) {
 	}
 }
 
+// logsOnFailure prints the nodes' server logs (a container's `docker
+// logs`, the local servers' output collected in logs) when t has failed:
+// what the Sentinels or cluster nodes decided is only there. Register it
+// after the Terminate clean-up, so it runs before.
+func logsOnFailure(t *testing.T, logs *syncBuffer, nodes func() []NodeDescriptor) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, n := range nodes() {
+			if n.ContainerID == "" {
+				continue
+			}
+			out, _ := exec.Command("docker", "logs", "--tail", "60", n.ContainerID).CombinedOutput()
+			t.Logf("docker logs of %s (%s):\n%s", n.Name, n.Addr, out)
+		}
+		if s := logs.String(); s != "" {
+			t.Logf("local servers' output (last 12 KiB):\n%s", s[max(0, len(s)-12<<10):])
+		}
+	})
+}
+
+// syncBuffer collects the local servers' output, written from several
+// goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // appClient is the client a target makes of its REDIS_URL: the
 // reference's own parsing, into go-redis's UniversalClient.
 func appClient(t *testing.T, url string) redis.UniversalClient {
@@ -98,4 +146,30 @@ func eventually(bound time.Duration, f func(ctx context.Context) error) (time.Du
 	defer cancel()
 	err := pollUntil(ctx, "success", f)
 	return time.Since(start), err
+}
+
+// The external provider has no control over servers: it cannot start a
+// topology, and says so the way outage specs expect (ErrUnsupported).
+func TestTopologiesNeedStartedServers(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server not installed")
+	}
+	ctx := context.Background()
+	srv, err := redisserver.Start(ctx, redisserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg := testConfig(t, "external")
+	cfg.URL = srv.URL(0)
+	p, err := Select(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.NewSentinel(ctx); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("NewSentinel on the external provider: %v, want ErrUnsupported", err)
+	}
+	if _, err := p.NewCluster(ctx); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("NewCluster on the external provider: %v, want ErrUnsupported", err)
+	}
 }
