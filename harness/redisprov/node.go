@@ -18,7 +18,7 @@ import (
 // nodes hand out the addresses they know each other by (a Sentinel's
 // master address, CLUSTER SLOTS), and the target runs on the host: only
 // when every node lives in the host's network namespace are the addresses
-// nodes use among themselves the ones the host can dial (see network.go).
+// nodes use among themselves the ones the host can dial (see hostNetwork).
 type node struct {
 	name        string // "redis-1", "sentinel-2", "node-3": names containers, directories and errors
 	addr        string // 127.0.0.1:port

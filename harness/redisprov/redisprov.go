@@ -44,6 +44,25 @@
 // Process 1's DeferCleanup runs after every process has finished (Ginkgo
 // waits for them), also on interrupt; a harness killed outright leaves its
 // containers to the next Select, which removes those of dead processes.
+//
+// Two more topologies, for targets that outgrow one Redis, come from the
+// same container and local providers (the external one cannot start them:
+// ErrUnsupported):
+//
+//	s, err := p.NewSentinel(ctx) // master, replica, 3 Sentinels (quorum 2), agreed
+//	// target: REDIS_URL = s.URL(db) = redis://127.0.0.1:S1/db?master_name=mymaster&addr=127.0.0.1:S2&addr=127.0.0.1:S3
+//	// harness: s.Client(db) follows the master; s.KillMaster(ctx),
+//	// s.WaitFailover(ctx, timeout) → new master and how long it took, s.Rejoin(ctx)
+//
+//	c, err := p.NewCluster(ctx) // 3 masters, every node cluster_state:ok
+//	// target: REDIS_URL = c.URL() = redis://127.0.0.1:N1?cluster=true&addr=127.0.0.1:N2&addr=127.0.0.1:N3
+//	// harness: c.Client() (a ClusterClient), c.StopNode(ctx, addr) / c.StartNode(ctx, addr)
+//
+// Their nodes run on the host's network (containers) or as local
+// processes, bound to 127.0.0.1 on ports chosen before they start, so the
+// addresses Sentinels and cluster nodes hand out are ones the target can
+// dial (see hostNetwork). Both have Descriptor and AttachSentinel/AttachCluster
+// like an Instance, and Terminate.
 package redisprov
 
 import (
@@ -62,6 +81,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/sessionconf/sessionconf/reference/redisserver"
@@ -120,6 +140,7 @@ var (
 func init() {
 	disableRyuk()
 	quietTestcontainers()
+	quietGoRedis()
 }
 
 // quietTestcontainers silences testcontainers' global logger (its
@@ -130,6 +151,20 @@ func quietTestcontainers() {
 		tclog.SetDefault(tclog.NewNoopLogger())
 	}
 }
+
+// quietGoRedis silences go-redis's process-wide logger: a Sentinel
+// client logs every master the Sentinels name ("sentinel: new master=...")
+// into the run's output. Failures still reach callers as errors;
+// SESSIONCONF_REDIS_DEBUG=1 keeps the log.
+func quietGoRedis() {
+	if os.Getenv("SESSIONCONF_REDIS_DEBUG") == "" {
+		redis.SetLogger(discardRedisLog{})
+	}
+}
+
+type discardRedisLog struct{}
+
+func (discardRedisLog) Printf(context.Context, string, ...any) {}
 
 // disableRyuk makes sure testcontainers never starts its reaper: its image
 // cannot be pulled without a registry. Only the exact string "true" counts,

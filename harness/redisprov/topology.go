@@ -154,7 +154,11 @@ func (t *topology) nodeAt(addr string) (*node, error) {
 	return nil, fmt.Errorf("redisprov: no node of the %s on %s (nodes: %v)", t.name, addr, have)
 }
 
+// describeNodes waits for an operation on the nodes to end: a local
+// node's PID changes when it starts again.
 func (t *topology) describeNodes() []NodeDescriptor {
+	t.ctl.Lock()
+	defer t.ctl.Unlock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var ds []NodeDescriptor
