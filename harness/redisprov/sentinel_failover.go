@@ -13,11 +13,11 @@ import (
 // the Sentinels. It returns once the server is gone; the Sentinels notice
 // after SentinelDownAfter and promote the replica (WaitFailover).
 func (s *Sentinel) KillMaster(ctx context.Context) error {
+	s.t.ctl.Lock()
+	defer s.t.ctl.Unlock()
 	if err := s.t.control("kill the master of"); err != nil {
 		return err
 	}
-	s.t.ctl.Lock()
-	defer s.t.ctl.Unlock()
 	s.mu.Lock()
 	m, killed, replica := s.master, s.killed, s.replica
 	s.mu.Unlock()
@@ -107,11 +107,11 @@ func (s *Sentinel) whyNoFailover(ctx context.Context, old *node) error {
 // Sentinel lists it as a reachable replica. The topology is then ready for
 // another KillMaster.
 func (s *Sentinel) Rejoin(ctx context.Context) error {
+	s.t.ctl.Lock()
+	defer s.t.ctl.Unlock()
 	if err := s.t.control("rejoin the old master of"); err != nil {
 		return err
 	}
-	s.t.ctl.Lock()
-	defer s.t.ctl.Unlock()
 	s.mu.Lock()
 	old := s.killed
 	s.mu.Unlock()

@@ -125,7 +125,8 @@ func (t *topology) track(c io.Closer) {
 	t.clients = append(t.clients, c)
 }
 
-// control checks that op may change the topology's servers.
+// control checks that op may change the topology's servers; call it with
+// ctl held, so terminate cannot come between the check and the change.
 func (t *topology) control(op string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
