@@ -43,10 +43,11 @@ func (s *Sentinel) CurrentMaster(ctx context.Context) (string, error) {
 	if len(answers) != 1 {
 		return "", fmt.Errorf("the Sentinels disagree on the master: %v (master address: Sentinels naming it)", answers)
 	}
+	var master string
 	for addr := range answers {
-		return addr, nil
+		master = addr
 	}
-	panic("unreachable")
+	return master, nil
 }
 
 func (s *Sentinel) masterAddrSeenBy(ctx context.Context, sn *node) (string, error) {
