@@ -116,6 +116,11 @@ func TestCluster(t *testing.T) {
 		}
 
 		nodes := c.Descriptor().Nodes
+		// Before Terminate the same check sees every node (the run label is
+		// on every container, every PID is a live process).
+		if there := gone(nodes); len(there) != len(nodes) {
+			t.Fatalf("before Terminate %d of %d nodes are seen: %v", len(there), len(nodes), there)
+		}
 		if err := c.Terminate(ctx); err != nil {
 			t.Fatalf("terminate: %v", err)
 		}

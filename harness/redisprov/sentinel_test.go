@@ -137,6 +137,11 @@ func TestSentinel(t *testing.T) {
 		}
 
 		nodes := s.Descriptor().Nodes
+		// Before Terminate the same check sees every node (the run label is
+		// on every container, every PID is a live process).
+		if there := gone(nodes); len(there) != len(nodes) {
+			t.Fatalf("before Terminate %d of %d nodes are seen: %v", len(there), len(nodes), there)
+		}
 		if err := s.Terminate(ctx); err != nil {
 			t.Fatalf("terminate: %v", err)
 		}
