@@ -198,13 +198,7 @@ func (p *Provider) startContainer(ctx context.Context) (*Instance, error) {
 	defer cancel()
 
 	seq := containerSeq.Add(1)
-	host, _ := os.Hostname()
-	labels := map[string]string{
-		LabelRun:       p.cfg.RunID,
-		LabelComponent: componentRedis,
-		LabelPID:       strconv.Itoa(os.Getpid()),
-		LabelHost:      host,
-	}
+	labels := p.containerLabels()
 	args := []string{
 		"--protected-mode", "no", "--save", "", "--appendonly", "no",
 		"--databases", strconv.Itoa(p.cfg.Databases),
@@ -261,6 +255,18 @@ func (p *Provider) startContainer(ctx context.Context) (*Instance, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("redisprov: start %s container: no free host port: %w", p.cfg.Image, lastErr)
+}
+
+// containerLabels are the labels of every container of this process: the
+// run (Reap), and the host and pid (orphan reaping when the process died).
+func (p *Provider) containerLabels() map[string]string {
+	host, _ := os.Hostname()
+	return map[string]string{
+		LabelRun:       p.cfg.RunID,
+		LabelComponent: componentRedis,
+		LabelPID:       strconv.Itoa(os.Getpid()),
+		LabelHost:      host,
+	}
 }
 
 func targetDead(ctx context.Context, t wait.StrategyTarget) error {

@@ -290,10 +290,8 @@ func (i *Instance) Descriptor() Descriptor {
 		Databases: i.databases, StartupTime: i.startup,
 	}
 	if p := i.prov; p != nil {
-		d.RunID, d.Reason, d.Engine, d.StartTimeout, d.ImageBuild = p.cfg.RunID, p.reason, p.engine, p.cfg.StartTimeout, p.build
-		if i.kind == KindContainer {
-			d.Image = p.cfg.Image
-		}
+		pd := p.describe()
+		d.RunID, d.Image, d.Reason, d.Engine, d.StartTimeout, d.ImageBuild = pd.RunID, pd.Image, pd.Reason, pd.Engine, pd.StartTimeout, pd.ImageBuild
 	}
 	return d
 }
@@ -319,19 +317,13 @@ func Attach(ctx context.Context, data []byte) (*Instance, error) {
 	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, fmt.Errorf("redisprov: attach: bad descriptor: %w", err)
 	}
-	switch d.Kind {
-	case KindContainer, KindLocal, KindExternal:
-	default:
-		return nil, fmt.Errorf("redisprov: attach: unknown kind %q", d.Kind)
+	p, err := ProviderDescriptor{
+		Kind: d.Kind, RunID: d.RunID, Image: d.Image, Reason: d.Reason, Engine: d.Engine,
+		StartTimeout: d.StartTimeout, ImageBuild: d.ImageBuild, Databases: d.Databases,
+	}.rebuild(d.URL)
+	if err != nil {
+		return nil, fmt.Errorf("redisprov: attach: %w", err)
 	}
-	cfg := Config{
-		Provider: string(d.Kind), Image: d.Image, Databases: d.Databases,
-		StartTimeout: d.StartTimeout, RunID: d.RunID, NoBuild: true,
-	}
-	if d.Kind == KindExternal {
-		cfg.URL = d.URL
-	}
-	p := &Provider{cfg: cfg.withDefaults(), kind: d.Kind, reason: d.Reason, engine: d.Engine, build: d.ImageBuild, url: cfg.URL}
 	base, err := parseURL(d.URL)
 	if err != nil {
 		return nil, fmt.Errorf("redisprov: attach: %w", err)
@@ -340,7 +332,7 @@ func Attach(ctx context.Context, data []byte) (*Instance, error) {
 		prov: p, kind: d.Kind, addr: d.Addr, base: base, containerID: d.ContainerID, pid: d.PID,
 		databases: d.Databases, startup: d.StartupTime,
 	}
-	p.first = inst // the decision was printed by the process that made it
+	p.first = inst
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := inst.Ping(pctx); err != nil {

@@ -44,6 +44,25 @@
 // Process 1's DeferCleanup runs after every process has finished (Ginkgo
 // waits for them), also on interrupt; a harness killed outright leaves its
 // containers to the next Select, which removes those of dead processes.
+//
+// Two more topologies, for targets that outgrow one Redis, come from the
+// same container and local providers (the external one cannot start them:
+// ErrUnsupported):
+//
+//	s, err := p.NewSentinel(ctx) // master, replica, 3 Sentinels (quorum 2), agreed
+//	// target: REDIS_URL = s.URL(db) = redis://127.0.0.1:S1/db?master_name=mymaster&addr=127.0.0.1:S2&addr=127.0.0.1:S3
+//	// harness: s.Client(db) follows the master; s.KillMaster(ctx),
+//	// s.WaitFailover(ctx, timeout) → new master and how long it took, s.Rejoin(ctx)
+//
+//	c, err := p.NewCluster(ctx) // 3 masters, every node cluster_state:ok
+//	// target: REDIS_URL = c.URL() = redis://127.0.0.1:N1?cluster=true&addr=127.0.0.1:N2&addr=127.0.0.1:N3
+//	// harness: c.Client() (a ClusterClient), c.StopNode(ctx, addr) / c.StartNode(ctx, addr)
+//
+// Their nodes run on the host's network (containers) or as local
+// processes, bound to 127.0.0.1 on ports chosen before they start, so the
+// addresses Sentinels and cluster nodes hand out are ones the target can
+// dial (see hostNetwork). Both have Descriptor and AttachSentinel/AttachCluster
+// like an Instance, and Terminate.
 package redisprov
 
 import (
@@ -62,6 +81,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/sessionconf/sessionconf/reference/redisserver"
@@ -120,6 +140,7 @@ var (
 func init() {
 	disableRyuk()
 	quietTestcontainers()
+	quietGoRedis()
 }
 
 // quietTestcontainers silences testcontainers' global logger (its
@@ -130,6 +151,20 @@ func quietTestcontainers() {
 		tclog.SetDefault(tclog.NewNoopLogger())
 	}
 }
+
+// quietGoRedis silences go-redis's process-wide logger: a Sentinel
+// client logs every master the Sentinels name ("sentinel: new master=...")
+// into the run's output. Failures still reach callers as errors;
+// SESSIONCONF_REDIS_DEBUG=1 keeps the log.
+func quietGoRedis() {
+	if os.Getenv("SESSIONCONF_REDIS_DEBUG") == "" {
+		redis.SetLogger(discardRedisLog{})
+	}
+}
+
+type discardRedisLog struct{}
+
+func (discardRedisLog) Printf(context.Context, string, ...any) {}
 
 // disableRyuk makes sure testcontainers never starts its reaper: its image
 // cannot be pulled without a registry. Only the exact string "true" counts,
@@ -258,9 +293,11 @@ type Provider struct {
 	docker     *dockerAPI
 	dockerErr  error
 
-	mu        sync.Mutex
-	instances []*Instance
-	first     *Instance
+	mu         sync.Mutex
+	instances  []*Instance
+	topologies []*topology
+	first      *Instance
+	announced  bool // the decision line was printed (or, attached, by process 1)
 }
 
 // Kind is the provider's name for reports.
@@ -390,10 +427,11 @@ func (p *Provider) NewInstance(ctx context.Context) (*Instance, error) {
 	}
 	p.mu.Lock()
 	p.instances = append(p.instances, inst)
-	announce := p.first == nil
-	if announce {
+	if p.first == nil {
 		p.first = inst
 	}
+	announce := !p.announced
+	p.announced = true
 	p.mu.Unlock()
 	if announce {
 		fmt.Fprintln(p.cfg.Out, p.decisionLine(inst))
@@ -414,17 +452,20 @@ func (p *Provider) decisionLine(inst *Instance) string {
 	return fmt.Sprintf("redis: %s; %s, ready in %v (run %s)", p.reason, what, inst.startup.Round(time.Millisecond), p.cfg.RunID)
 }
 
-// Close terminates every instance this Provider started in this process.
-// Instances started by other processes of the run are left alone (Reap
-// removes the run's containers once every process is done).
+// Close terminates every instance, Sentinel and Cluster this Provider
+// started in this process. Those started by other processes of the run are
+// left alone (Reap removes the run's containers once every process is done).
 func (p *Provider) Close(ctx context.Context) error {
 	p.mu.Lock()
-	insts := p.instances
-	p.instances = nil
+	insts, topos := p.instances, p.topologies
+	p.instances, p.topologies = nil, nil
 	p.mu.Unlock()
 	var errs []error
 	for _, in := range insts {
 		errs = append(errs, in.Terminate(ctx))
+	}
+	for _, t := range topos {
+		errs = append(errs, t.terminate(ctx))
 	}
 	if p.docker != nil {
 		errs = append(errs, p.docker.close())

@@ -37,6 +37,13 @@ type Options struct {
 	Databases int       // logical databases (default 16); suites give each spec one
 	Log       io.Writer // redis-server's output; default: discarded
 	Args      []string  // extra redis-server arguments
+	// Port to listen on; 0 picks a free one. A fixed port is tried once:
+	// servers that name each other (a Sentinel's peers) need it known
+	// before any of them starts.
+	Port int
+	// ConfigFile is passed as the first argument (redis-server reads a
+	// config file only there). A Sentinel needs one it can rewrite.
+	ConfigFile string
 }
 
 // Server is a running redis-server.
@@ -79,13 +86,18 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	// A port can be taken between our probe and redis's bind; try a few.
 	var err error
 	for range 5 {
-		var port int
-		if port, err = freePort(); err != nil {
-			break
+		port := opts.Port
+		if port == 0 {
+			if port, err = freePort(); err != nil {
+				break
+			}
 		}
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		if err = s.launch(ctx); err == nil {
 			return s, nil
+		}
+		if opts.Port != 0 {
+			break
 		}
 	}
 	s.removeDir()
@@ -174,12 +186,17 @@ func (s *Server) signal(sig syscall.Signal) error {
 
 func (s *Server) launch(ctx context.Context) error {
 	host, port, _ := net.SplitHostPort(s.Addr)
-	args := append([]string{
+	var args []string
+	if s.opts.ConfigFile != "" {
+		args = append(args, s.opts.ConfigFile)
+	}
+	args = append(args, []string{
 		"--bind", host, "--port", port,
 		"--save", "", "--appendonly", "no", "--daemonize", "no",
 		"--databases", strconv.Itoa(s.opts.Databases),
 		"--dir", s.opts.Dir, "--protected-mode", "yes",
-	}, s.opts.Args...)
+	}...)
+	args = append(args, s.opts.Args...)
 	cmd := exec.Command(s.opts.Binary, args...)
 	cmd.Dir = s.opts.Dir
 	cmd.Stdout, cmd.Stderr = s.opts.Log, s.opts.Log
@@ -193,7 +210,7 @@ func (s *Server) launch(ctx context.Context) error {
 
 	deadline := time.Now().Add(StartTimeout)
 	for {
-		if ping(s.Addr) == nil {
+		if servedBy(s.Addr, cmd.Process.Pid) == nil {
 			return nil
 		}
 		select {
@@ -235,6 +252,38 @@ func ping(addr string) error {
 	}
 	if !strings.HasPrefix(line, "+PONG") {
 		return fmt.Errorf("unexpected answer %q", strings.TrimSpace(line))
+	}
+	return nil
+}
+
+// servedBy checks that the server answering on addr is process pid: on a
+// fixed port (Options.Port, Restart) another server may answer while ours
+// fails to bind.
+func servedBy(addr string, pid int) error {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	if _, err := c.Write([]byte("INFO server\r\n")); err != nil {
+		return err
+	}
+	r := bufio.NewReader(c)
+	head, err := r.ReadString('\n')
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(head, "$")))
+	if !strings.HasPrefix(head, "$") || err != nil {
+		return fmt.Errorf("unexpected answer %q", strings.TrimSpace(head))
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return err
+	}
+	if !strings.Contains(string(body), "\nprocess_id:"+strconv.Itoa(pid)+"\r\n") {
+		return fmt.Errorf("%s is served by another process, not redis-server %d", addr, pid)
 	}
 	return nil
 }

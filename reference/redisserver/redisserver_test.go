@@ -2,6 +2,10 @@ package redisserver
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -39,5 +43,36 @@ func TestStartStopRestart(t *testing.T) {
 	s.Resume()
 	if err := ping(s.Addr); err != nil {
 		t.Fatalf("ping after resume: %v", err)
+	}
+}
+
+// A Sentinel reads the config file it rewrites as its first argument, on a
+// port its peers were told before it started.
+func TestSentinelOnFixedPort(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(conf, []byte("sentinel monitor m 127.0.0.1 1 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Start(ctx, Options{Dir: dir, Port: port, ConfigFile: conf, Args: []string{"--sentinel"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if want := "127.0.0.1:" + strconv.Itoa(port); s.Addr != want {
+		t.Fatalf("addr %s, want %s", s.Addr, want)
+	}
+	b, err := os.ReadFile(conf)
+	if err != nil || !strings.Contains(string(b), "sentinel myid") {
+		t.Fatalf("the Sentinel did not rewrite its config file (%v): %s", err, b)
+	}
+	if _, err := Start(ctx, Options{Port: port}); err == nil {
+		t.Fatal("a second server started on the taken fixed port")
 	}
 }
