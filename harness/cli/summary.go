@@ -68,7 +68,7 @@ func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports str
 				took = append(took, fmt.Sprintf("%s %v", j.Suite.Name, j.Elapsed.Round(100*time.Millisecond)))
 			}
 		}
-		for _, c := range run.Costs {
+		for _, c := range run.SuiteRuns {
 			if c.Profile == p && c.Suite == "http" && c.Measured {
 				took = append(took, fmt.Sprintf("a start %v, a login %v", seconds(c.Start, 10*time.Millisecond), seconds(c.Login, time.Millisecond)))
 			}

@@ -237,7 +237,8 @@ func collect(report ginkgo.Report) *results.Run {
 		run.Redis = current.redis.kind()
 	}
 	if c := current.data.Costs; current.manifest != nil {
-		run.Costs = []results.Cost{{Profile: string(labelProfile()), Suite: suiteName, Measured: c.Measured, Start: c.Start.Seconds(), Login: c.Login.Seconds()}}
+		run.SuiteRuns = []results.SuiteRun{{Profile: string(labelProfile()), Suite: suiteName, Seed: report.SuiteConfig.RandomSeed,
+			Measured: c.Measured, Start: c.Start.Seconds(), Login: c.Login.Seconds()}}
 	}
 	setupFailure := ""
 	for _, sr := range report.SpecReports {

@@ -9,12 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
-// Schema names the results.json format; bump the version on incompatible
-// changes.
-const Schema = "sessionconf.results/v1"
+// Schema names the results.json format (docs/results.schema.json); bump
+// the version on incompatible changes. ReadJSON still reads v1.
+const Schema = "sessionconf.results/v2"
+
+const schemaV1 = "sessionconf.results/v1"
 
 // Status of one requirement in one profile.
 type Status string
@@ -53,6 +56,9 @@ type Result struct {
 	NotChecked bool       `json:"not_checked,omitempty"`
 	Evidence   []Evidence `json:"evidence,omitempty"`
 	Location   string     `json:"location,omitempty"` // the spec's file:line
+	// Reproduce is the command that runs this result's spec again, alone,
+	// keeping its state (set for fail, error and xpass).
+	Reproduce string `json:"reproduce,omitempty"`
 }
 
 // Evidence is a file kept for a result, relative to the report directory.
@@ -68,37 +74,39 @@ type Target struct {
 	Mode     string `json:"mode"`
 }
 
-// Cost is what one start and one login of the target took in one
-// profile's suite run: the fastest of a few, before any spec ran. Specs
-// size their samples and bound their waits by it.
-type Cost struct {
+// SuiteRun is one suite run of one profile within the run: the Ginkgo seed
+// that ordered its specs, and what one start and one login of the target
+// took (the fastest of a few, before any spec ran; specs size their
+// samples and bound their waits by it).
+type SuiteRun struct {
 	Profile  string  `json:"profile"`
 	Suite    string  `json:"suite"`
-	Measured bool    `json:"measured"` // false: the target did not start or log in
+	Seed     int64   `json:"seed,omitempty"`
+	Measured bool    `json:"costs_measured"` // false: the target did not start or log in
 	Start    float64 `json:"start_seconds"`
 	Login    float64 `json:"login_seconds"`
 }
 
 // Run is a whole results.json.
 type Run struct {
-	Schema       string    `json:"schema"`
-	SuiteVersion string    `json:"suite_version"`
-	Target       Target    `json:"target"`
-	Profiles     []string  `json:"profiles"`
-	Redis        string    `json:"redis_provider,omitempty"`
-	Browser      string    `json:"browser,omitempty"`
-	Started      time.Time `json:"started"`
-	Duration     float64   `json:"duration_seconds"`
-	Filtered     bool      `json:"filtered"` // a label filter or focus left requirements out
-	KnownFailing string    `json:"known_failing,omitempty"`
-	// Costs are what a start and a login of the target took, measured per
-	// profile and suite before the specs ran.
-	Costs   []Cost         `json:"costs,omitempty"`
+	Schema       string     `json:"schema"`
+	SuiteVersion string     `json:"suite_version"`
+	Target       Target     `json:"target"`
+	Profiles     []string   `json:"profiles"`
+	Redis        string     `json:"redis_provider,omitempty"`
+	Browser      string     `json:"browser,omitempty"`
+	Started      time.Time  `json:"started"`
+	Duration     float64    `json:"duration_seconds"`
+	Filtered     bool       `json:"filtered"` // a label filter or focus left requirements out
+	KnownFailing string     `json:"known_failing,omitempty"`
+	SuiteRuns    []SuiteRun `json:"suite_runs,omitempty"`
+	// Verdict is "pass" or "fail": OK(), as the command's exit status says.
+	Verdict string         `json:"verdict"`
 	Summary map[Status]int `json:"summary"`
 	Results []Result       `json:"results"`
 }
 
-// Summarize fills Summary from Results.
+// Summarize fills Summary and Verdict from Results.
 func (r *Run) Summarize() {
 	r.Summary = map[Status]int{}
 	for _, s := range Statuses {
@@ -106,6 +114,10 @@ func (r *Run) Summarize() {
 	}
 	for _, res := range r.Results {
 		r.Summary[res.Status]++
+	}
+	r.Verdict = "fail"
+	if r.OK() {
+		r.Verdict = "pass"
 	}
 }
 
@@ -167,11 +179,15 @@ func profileRank(p string) int {
 	return 3
 }
 
-// WriteJSON writes results.json into dir.
+// WriteJSON writes results.json into dir. Paths in it are relative to
+// dir (the manifests, the known-failing list, the evidence), so a report
+// directory can be moved or uploaded whole; spec locations are relative
+// to the repository.
 func (r *Run) WriteJSON(dir string) (string, error) {
 	r.Schema = Schema
 	r.Summarize()
-	data, err := json.MarshalIndent(r, "", "  ")
+	out := r.relativeTo(dir)
+	data, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return "", err
 	}
@@ -189,10 +205,65 @@ func ReadJSON(path string) (*Run, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	if r.Schema != Schema {
+	if r.Schema != Schema && r.Schema != schemaV1 {
 		return nil, fmt.Errorf("%s: schema %q, this sessionconf reads %q", path, r.Schema, Schema)
 	}
 	return &r, nil
+}
+
+// relativeTo returns a copy of r whose paths are relative to dir.
+func (r *Run) relativeTo(dir string) *Run {
+	out := *r
+	out.Results = slices.Clone(r.Results)
+	out.Target.Manifest = relList(dir, r.Target.Manifest)
+	out.KnownFailing = rel(dir, r.KnownFailing)
+	for i, res := range out.Results {
+		out.Results[i].Location = sourceLocation(res.Location)
+		if len(res.Evidence) > 0 {
+			ev := slices.Clone(res.Evidence)
+			for k := range ev {
+				ev[k].Path = rel(dir, ev[k].Path)
+			}
+			out.Results[i].Evidence = ev
+		}
+	}
+	return &out
+}
+
+// rel makes an absolute path relative to dir ("" stays "").
+func rel(dir, p string) string {
+	if p == "" || !filepath.IsAbs(p) {
+		return filepath.ToSlash(p)
+	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return filepath.ToSlash(p)
+	}
+	if r, err := filepath.Rel(absDir, p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return filepath.ToSlash(p)
+}
+
+// relList is rel for a comma-separated list.
+func relList(dir, list string) string {
+	if list == "" {
+		return ""
+	}
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		parts[i] = rel(dir, strings.TrimSpace(p))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// sourceLocation is a spec's file:line from the repository's root (the
+// suites live under suites/), whatever machine built them.
+func sourceLocation(loc string) string {
+	if i := strings.Index(loc, "suites/"); i > 0 && filepath.IsAbs(loc) {
+		return loc[i:]
+	}
+	return loc
 }
 
 // Merge combines runs of the same target (one per profile or suite) into one.
@@ -204,10 +275,10 @@ func Merge(runs ...*Run) *Run {
 	out.Results = nil
 	out.Profiles = nil
 	var end time.Time
-	out.Costs = nil
+	out.SuiteRuns = nil
 	for _, r := range runs {
 		out.Results = append(out.Results, r.Results...)
-		out.Costs = append(out.Costs, r.Costs...)
+		out.SuiteRuns = append(out.SuiteRuns, r.SuiteRuns...)
 		for _, p := range r.Profiles {
 			if !slices.Contains(out.Profiles, p) {
 				out.Profiles = append(out.Profiles, p)
