@@ -81,7 +81,44 @@ func (t *T) LoginResponse(v *visitor.Visitor, acct manifest.Account) *visitor.Re
 	if a.StoppedAtPage() {
 		t.Journal.Event("%s: the login page answered %d, so no credentials were posted", v.Name, a.Page.Status)
 	}
+	t.learnCookieName(v, a.Response)
 	return a.Response
+}
+
+// learnCookieName learns the session cookie's name (cookie.name auto) from
+// a login the spec made anyway. Without it CookieName would log a probe in
+// to learn the name, and the probe's session would sit in the spec's store
+// listings as one nobody asked for (LIFE-4 once compared it with john's
+// cookie). A refused or failed login teaches nothing.
+func (t *T) learnCookieName(v *visitor.Visitor, r *visitor.Response) {
+	if r == nil || r.Status >= 400 || len(r.SetCookies) == 0 {
+		return
+	}
+	in := t.instanceAt(v)
+	if in == nil {
+		return // through a proxy: the name is learnt when someone asks
+	}
+	prod := in.Config.Production
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, known := t.cookie[prod]; known {
+		return
+	}
+	if name, err := t.Story().SessionCookieName(r, prod); err == nil {
+		t.cookie[prod] = name
+	}
+}
+
+// instanceAt is the spec's instance v talks to directly, or nil.
+func (t *T) instanceAt(v *visitor.Visitor) *instance.Instance {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, in := range t.instances {
+		if strings.TrimRight(in.BaseURL, "/") == v.Origin() {
+			return in
+		}
+	}
+	return nil
 }
 
 // Overloaded reports whether status is a server's (or the harness's
@@ -116,7 +153,11 @@ func (t *T) LoginUnchecked(v *visitor.Visitor, acct manifest.Account) string {
 	case r.Status >= 400:
 		t.Broken(fmt.Errorf("logging in %s was refused: %s (%s)", acct.Email, story.Describe(r), t.Story().RefusalFix("the login", r.Status)))
 	}
-	name := t.detectCookie(r, false)
+	prod := false
+	if in := t.instanceAt(v); in != nil {
+		prod = in.Config.Production
+	}
+	name := t.detectCookie(r, prod)
 	value, ok := v.Cookie(name)
 	if !ok || value == "" {
 		t.Broken(fmt.Errorf("logging in %s answered %s but %s holds no %q cookie: the login did not log in (check accounts, the form fields and cookie.name with `sessionconf doctor`)", acct.Email, story.Describe(r), v.Name, name))
