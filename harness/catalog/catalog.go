@@ -27,10 +27,21 @@ const (
 	Filesystem Profile = "filesystem"
 	Redis      Profile = "redis"
 	Cookie     Profile = "cookie"
+	// RedisSentinel keeps sessions in Redis behind Sentinels: a master, a
+	// replica and three Sentinels that promote the replica when the master
+	// fails. The app asks the Sentinels where the master is.
+	RedisSentinel Profile = "redis-sentinel"
+	// RedisCluster keeps sessions in a Redis Cluster: three masters, each
+	// with a third of the hash slots; a key lives on the master of its slot.
+	RedisCluster Profile = "redis-cluster"
 )
 
 // Profiles lists every profile in report order.
-var Profiles = []Profile{Filesystem, Redis, Cookie}
+var Profiles = []Profile{Filesystem, Redis, Cookie, RedisSentinel, RedisCluster}
+
+// Topologies are the profiles of Redis beyond one server: the harness
+// starts them, and their own requirements (failover, slots) apply there only.
+var Topologies = []Profile{RedisSentinel, RedisCluster}
 
 // ParseProfile checks a profile name.
 func ParseProfile(s string) (Profile, error) {
@@ -39,8 +50,16 @@ func ParseProfile(s string) (Profile, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("unknown profile %q (want filesystem, redis or cookie)", s)
+	return "", fmt.Errorf("unknown profile %q (want filesystem, redis, cookie, redis-sentinel or redis-cluster)", s)
 }
+
+// UsesRedis reports whether the profile keeps sessions in Redis: one
+// server, Sentinel or Cluster.
+func (p Profile) UsesRedis() bool { return p == Redis || p.IsTopology() }
+
+// IsTopology reports whether the profile is a Redis topology of several
+// servers (Sentinel or Cluster).
+func (p Profile) IsTopology() bool { return p == RedisSentinel || p == RedisCluster }
 
 // Feature is an optional capability a target declares in its manifest.
 type Feature string

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-var idPattern = regexp.MustCompile(`^(PERSIST|LIFE|CLEAR|TOKEN|COOKIE|ROBUST|PROFILE)-[1-9][0-9]*$`)
+var idPattern = regexp.MustCompile(`^(PERSIST|LIFE|CLEAR|TOKEN|COOKIE|ROBUST|PROFILE|FAILOVER|CLUSTER)-[1-9][0-9]*$`)
 
 func TestCatalogIsWellFormed(t *testing.T) {
 	seen := map[string]bool{}
@@ -57,6 +57,9 @@ var published = []string{
 	"PROFILE-1",
 	// 2026-12-06: the 400-day cap, split from LIFE-3.
 	"LIFE-9",
+	// 2026-12-07: the Redis Sentinel and Cluster profiles (issue 14).
+	"FAILOVER-1", "FAILOVER-2", "FAILOVER-3", "FAILOVER-4",
+	"CLUSTER-1", "CLUSTER-2",
 }
 
 func TestMatch(t *testing.T) {

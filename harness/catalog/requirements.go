@@ -5,15 +5,36 @@ package catalog
 // Flask-Session 0.3.2 and plain Flask with Werkzeug's hasher, Go libraries).
 const foreign = "2026-12-06"
 
+// topologies is the date the Redis Sentinel and Cluster profiles arrived
+// (issue 14).
+const topologies = "2026-12-07"
+
 var (
-	all        = []Profile{Filesystem, Redis, Cookie}
-	server     = []Profile{Filesystem, Redis}
+	all        = []Profile{Filesystem, Redis, Cookie, RedisSentinel, RedisCluster}
+	server     = []Profile{Filesystem, Redis, RedisSentinel, RedisCluster}
+	redisLike  = []Profile{Redis, RedisSentinel, RedisCluster}
 	noStore    = "cookie mode keeps the session in the cookie: there is no server-side record to"
 	byDesign   = map[Profile]string{Cookie: noStore + " act on"}
 	cookieOnly = "profile switching is tested in the cookie profile, where the switch lands"
 )
 
 func notFor(p Profile, why string) map[Profile]string { return map[Profile]string{p: why} }
+
+// Why the topologies' own requirements apply nowhere else.
+var (
+	sentinelOnly = map[Profile]string{
+		Filesystem:   "a session directory has no master to fail over",
+		Cookie:       noStore + " fail over",
+		Redis:        "one Redis server has no replica to promote; the redis-sentinel profile checks failover",
+		RedisCluster: "the harness's cluster has no replicas (a stopped master's slots wait for it: ROBUST-2 and ROBUST-3 there); Sentinel failover is the redis-sentinel profile's",
+	}
+	clusterOnly = map[Profile]string{
+		Filesystem:    "hash slots and nodes are a Redis Cluster concern",
+		Cookie:        noStore + " spread over nodes",
+		Redis:         "one Redis server holds every key; the redis-cluster profile spreads them over masters",
+		RedisSentinel: "a Sentinel topology has one master that holds every key",
+	}
+)
 
 // requirements is the catalog. IDs are stable: never renumber, only add.
 var requirements = []Requirement{
@@ -74,13 +95,13 @@ var requirements = []Requirement{
 	{ID: "LIFE-6", Level: May, Profiles: all, Needs: IdleTimeout, Title: "Idle timeout",
 		Text:   "With an idle timeout shorter than the lifetime, a session unused for longer than the idle timeout is rejected, while requests within it keep the session alive.",
 		Source: "ASVS5 7.3.1; WSTG-SESS-07"},
-	{ID: "LIFE-7", Level: Must, Profiles: []Profile{Redis}, Title: "Every session key has a bounded TTL",
+	{ID: "LIFE-7", Level: Must, Profiles: redisLike, Title: "Every session key has a bounded TTL",
 		Text:          "Every session key in Redis has a TTL that is positive and at most the remaining lifetime plus tolerance, and is gone after expiry.",
 		NotApplicable: map[Profile]string{Filesystem: "TTLs are a Redis concept; LIFE-8 covers the directory", Cookie: noStore + " expire"},
 		Source:        "Quick Start; Flask-Session RedisSessionInterface (SETEX)"},
 	{ID: "LIFE-8", Level: Should, Profiles: []Profile{Filesystem}, Title: "Expired records are deleted",
 		Text:          "Expired session files are removed within the lifetime plus the declared cleanup interval, and the cleanup leaves live sessions and their files alone, run after run.",
-		NotApplicable: map[Profile]string{Redis: "Redis expires keys itself; LIFE-7 covers it", Cookie: noStore + " delete"},
+		NotApplicable: map[Profile]string{Redis: "Redis expires keys itself; LIFE-7 covers it", RedisSentinel: "Redis expires keys itself; LIFE-7 covers it", RedisCluster: "Redis expires keys itself; LIFE-7 covers it", Cookie: noStore + " delete"},
 		Source:        "Quick Start; FS #81; cachelib 0.3.0; gorilla/sessions #65",
 		Revisions: []Revision{
 			{Date: foreign, What: "text and spec", Change: "Once expired files are gone, a live session (20 s lifetime) must keep its file and stay logged in through three cleanup runs.", Why: "A janitor that deletes every record (everyone logged out every interval) passed every requirement (mutant janitor-wipes-live)."},
@@ -189,7 +210,7 @@ var requirements = []Requirement{
 		Source:        "CVE-2019-16782; scs HashTokenInStore"},
 	{ID: "TOKEN-12", Level: Must, Profiles: []Profile{Filesystem}, Title: "Session files are private on disk",
 		Text:          "Session files have no group or other permissions and the session directory is not world-writable.",
-		NotApplicable: map[Profile]string{Redis: "Redis keeps no session files", Cookie: noStore + " protect"},
+		NotApplicable: map[Profile]string{Redis: "Redis keeps no session files", RedisSentinel: "Redis keeps no session files", RedisCluster: "Redis keeps no session files", Cookie: noStore + " protect"},
 		Source:        "Flask-Session SESSION_FILE_MODE; gorilla FilesystemStore"},
 
 	// Cookie attributes
@@ -226,22 +247,26 @@ var requirements = []Requirement{
 		Text:          "A truncated, garbage or empty record is treated as no session: status below 500, unauthenticated, other sessions unaffected.",
 		NotApplicable: byDesign,
 		Source:        "ASVS5 16.5.3; cachelib FileSystemCache.get"},
-	{ID: "ROBUST-2", Level: Must, Profiles: []Profile{Redis}, Title: "Fail closed when the store is down",
+	{ID: "ROBUST-2", Level: Must, Profiles: redisLike, Title: "Fail closed when the store is down",
 		Text:          "While Redis is unreachable, requests that need a session get a 5xx within 5 seconds, never an authenticated page or a successful login, and the process stays up.",
 		NotApplicable: map[Profile]string{Filesystem: "outages are a Redis concern; ROBUST-6 covers an unwritable directory", Cookie: noStore + " lose"},
 		Source:        "ASVS5 16.5.2-4; FS #45, #82",
 		Revisions: []Revision{
 			{Date: foreign, What: "spec", Change: "A request with no answer within the outage bound is this requirement's failure, checked explicitly; the login during an outage is the answer of whichever step failed (a login page that needs the store fails first).", Why: "Harness steps that get no answer are now errors (a timeout is slowness elsewhere); here a hang is the broken promise."},
+			{Date: topologies, What: "spec", Change: "Also checked on the Redis topologies, each with its own outage: redis-sentinel stops master and replica (the Sentinels still name the master), redis-cluster stops a master and waits until the cluster reports cluster_state:fail. Pausing (a hang) stays the redis profile's.", Why: "Deployments that outgrow one Redis fail differently: a Sentinel with nothing to promote, a cluster that refuses every key (CLUSTERDOWN) once one master is gone."},
 		}},
-	{ID: "ROBUST-3", Level: Must, Profiles: []Profile{Redis}, Title: "Recovery without a restart",
+	{ID: "ROBUST-3", Level: Must, Profiles: redisLike, Title: "Recovery without a restart",
 		Text:          "After Redis returns, without restarting the server, logins work again within 10 seconds and sessions kept in Redis are valid again.",
 		NotApplicable: map[Profile]string{Filesystem: "outages are a Redis concern", Cookie: noStore + " lose"},
-		Source:        "Quick Start (production)"},
-	{ID: "ROBUST-4", Level: Should, Profiles: []Profile{Redis}, Title: "Outage errors leak nothing",
+		Source:        "Quick Start (production)",
+		Revisions: []Revision{
+			{Date: topologies, What: "spec", Change: "On redis-cluster the outage stops a master that holds none of the spec's sessions, so they must work again once it is back; on redis-sentinel master and replica restart empty (no persistence), so only new logins are checked.", Why: "A cluster keeps the sessions of the masters that stayed up: recovery means they work again."},
+		}},
+	{ID: "ROBUST-4", Level: Should, Profiles: redisLike, Title: "Outage errors leak nothing",
 		Text:          "Responses during an outage reveal no stack trace, Redis address, REDIS_URL or credentials.",
 		NotApplicable: map[Profile]string{Filesystem: "outages are a Redis concern", Cookie: noStore + " lose"},
 		Source:        "ASVS4 7.4.1; ASVS5 16.5.1"},
-	{ID: "ROBUST-5", Level: Should, Profiles: []Profile{Redis}, Title: "Graceful degradation",
+	{ID: "ROBUST-5", Level: Should, Profiles: redisLike, Title: "Graceful degradation",
 		Text:          "During an outage, endpoints that need no session (health check, login page, static files) keep answering 200.",
 		NotApplicable: map[Profile]string{Filesystem: "outages are a Redis concern", Cookie: noStore + " lose"},
 		Source:        "ASVS5 16.5.2"},
@@ -259,10 +284,36 @@ var requirements = []Requirement{
 			{Date: foreign, What: "spec", Change: "Parallel logins are as many as the login cost allows (10 to 50), each given time for the hashes queued before it; a request with no answer or a 502/503/504 decides nothing (error if nothing else was seen).", Why: "On every target with a realistic hash (bcrypt 10-12, PBKDF2 260k) it failed with \"could not post the login form ... context deadline exceeded\" in full runs and passed alone."},
 		}},
 
+	// Redis topologies: Sentinel failover and Cluster slots
+	{ID: "FAILOVER-1", Level: Must, Profiles: []Profile{RedisSentinel}, Title: "Sessions survive a failover",
+		Text:          "When the Redis master crashes and the Sentinels promote its replica, a session that had reached the replica works again within 10 seconds of the Sentinels naming the new master, without a restart of the server.",
+		NotApplicable: sentinelOnly,
+		Source:        "Redis Sentinel client spec (ask the Sentinels for the master; reconnect after a failover); pallets-eco/flask-caching #40 (a master discovered once); FS #262, #266"},
+	{ID: "FAILOVER-2", Level: Must, Profiles: []Profile{RedisSentinel}, Title: "Without a master, no one else's session",
+		Text:          "From the master's crash until the Sentinels promote a replica, every request with a valid session cookie is answered within 5 seconds with a 5xx, a logged-out page or the visitor's own session, never with another user's session, and the server process stays up.",
+		NotApplicable: sentinelOnly,
+		Source:        "ASVS5 16.5.2-3 (fail securely); Redis Sentinel documentation (no master until the failover ends)"},
+	{ID: "FAILOVER-3", Level: Must, Profiles: []Profile{RedisSentinel}, Title: "Logins after a failover persist",
+		Text:          "After a failover, logins work again within 10 seconds of the Sentinels naming the new master, without a restart of the server, and a session created then stays valid after the old master comes back as a replica and across a graceful restart of the server.",
+		NotApplicable: sentinelOnly,
+		Source:        "Redis Sentinel client spec (a client must not go on writing to the old master); Quick Start (logins persist)"},
+	{ID: "FAILOVER-4", Level: Must, Profiles: []Profile{RedisSentinel}, Title: "A login lost in a failover logs in no one else",
+		Text:          "Redis replicates asynchronously: a login acknowledged just before the master crashed may not have reached the replica, and is then lost with the master unless the server waited for the replica (WAIT). Once logins work again after the failover, the cookie of such a login is either still valid for the same user or treated as logged out (no 5xx), and it never shows another user, also after other users log in.",
+		NotApplicable: sentinelOnly,
+		Source:        "Redis replication documentation (asynchronous: an acknowledged write can be lost in a failover); Redis WAIT command; Redis Sentinel documentation"},
+	{ID: "CLUSTER-1", Level: Must, Profiles: []Profile{RedisCluster}, Title: "Logout and clearing reach every master",
+		Text:          "On Redis Cluster, a logout deletes the session's key on whichever master holds it, and deleting the session keys on every master (node by node, as an operator clears a cluster) logs every session out, without a 5xx, while new logins keep working.",
+		NotApplicable: clusterOnly,
+		Source:        "Redis Cluster specification (each key lives on the master of its hash slot); go-redis #2134; FS #263"},
+	{ID: "CLUSTER-2", Level: Must, Profiles: []Profile{RedisCluster}, Title: "Sessions work on every master, without cross-slot operations",
+		Text:          "Sessions whose keys hash to the slots of different masters all work (login, dashboard, a restart of the server, logout), and the server uses no multi-key operation across hash slots: no request fails with a CROSSSLOT error or a MOVED redirection it did not follow.",
+		NotApplicable: clusterOnly,
+		Source:        "Redis Cluster specification (MOVED and ASK redirections; multi-key commands must keep to one hash slot; database 0 only); go-redis #2134; FS #263"},
+
 	// Profile switching
 	{ID: "PROFILE-1", Level: Must, Profiles: []Profile{Cookie}, Title: "Switching to cookie mode works",
 		Text:          "With sessions switched to cookies, login, dashboard and logout work without a 5xx, and cookies left over from a server-side mode are treated as no session.",
-		NotApplicable: map[Profile]string{Filesystem: cookieOnly, Redis: cookieOnly},
+		NotApplicable: map[Profile]string{Filesystem: cookieOnly, Redis: cookieOnly, RedisSentinel: cookieOnly, RedisCluster: cookieOnly},
 		Source:        "Quick Start (SESSION_TYPE=None); FS #107, #182",
 		Revisions: []Revision{
 			{Date: foreign, What: "spec", Change: "The switch starts from a server-side profile the manifest declares (in profiles, or features.switch_from); without one the requirement is unsupported and listed as a MUST not checked.", Why: "It ran a target that declares only the cookie profile in a filesystem mode its manifest never declared, and failed it."},
