@@ -73,3 +73,25 @@ func (c *Cluster) StartNode(ctx context.Context, addr string) error {
 	}
 	return nil
 }
+
+// WaitFailed waits until every running node reports cluster_state:fail:
+// the nodes agree a stopped master has failed and, since its slots are
+// served by no one (cluster-require-full-coverage), refuse every key with
+// CLUSTERDOWN. That takes about twice ClusterNodeTimeout after StopNode.
+func (c *Cluster) WaitFailed(ctx context.Context) error {
+	return pollUntil(ctx, "every running node reports cluster_state:fail", func(ctx context.Context) error {
+		for _, n := range c.nodes {
+			if c.isStopped(n) {
+				continue
+			}
+			info, err := c.t.probe(n.addr).ClusterInfo(ctx).Result()
+			if err != nil {
+				return fmt.Errorf("%s %s: CLUSTER INFO: %w", n.name, n.addr, err)
+			}
+			if st := infoFields(info)["cluster_state"]; st != "fail" {
+				return fmt.Errorf("%s %s: cluster_state:%s", n.name, n.addr, st)
+			}
+		}
+		return nil
+	})
+}

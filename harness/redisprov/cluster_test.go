@@ -82,6 +82,17 @@ func TestCluster(t *testing.T) {
 			t.Logf("while %s is stopped: GET %s: %v", down, keyOnDown, err)
 		}
 		t0 = time.Now()
+		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err = c.WaitFailed(wctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("the cluster did not report the failure: %v", err)
+		}
+		t.Logf("every running node reported cluster_state:fail after %v", time.Since(t0).Round(time.Millisecond))
+		if err := cc.Get(ctx, "session:0").Err(); err == nil || !strings.Contains(err.Error(), "CLUSTERDOWN") {
+			t.Fatalf("a key of a running node while the cluster is down: %v, want CLUSTERDOWN", err)
+		}
+		t0 = time.Now()
 		if err := c.StartNode(ctx, down); err != nil {
 			t.Fatalf("start %s: %v", down, err)
 		}

@@ -30,6 +30,7 @@ type Sentinel struct {
 	replica  *node     // its replica; nil from a failover until Rejoin
 	killed   *node     // the master KillMaster killed, until Rejoin
 	killedAt time.Time // when KillMaster sent SIGKILL
+	dataDown bool      // StopData stopped master and replica, until StartData
 }
 
 // Kind is the provider name, for reports.
