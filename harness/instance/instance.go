@@ -31,6 +31,9 @@ type Config struct {
 	StateDir   string
 	SessionDir string
 	RedisURL   string
+	// RedisPrefix is the key prefix the target is told to use
+	// (settings.redis_prefix); "" leaves the target's own.
+	RedisPrefix string
 	// Zero durations leave the target's own default.
 	Lifetime        time.Duration
 	IdleTimeout     time.Duration
@@ -223,6 +226,7 @@ type templateData struct {
 	StateDir    string
 	SessionDir  string
 	RedisURL    string
+	RedisPrefix string
 	Lifetime    int // seconds
 	IdleTimeout int // seconds
 	Secret      string
@@ -237,7 +241,7 @@ func (in *Instance) dataFor(port int, host string) templateData {
 	c := in.Config
 	return templateData{
 		Port: port, Host: host, StateDir: c.StateDir, SessionDir: c.SessionDir,
-		RedisURL: c.RedisURL, Lifetime: seconds(c.Lifetime), IdleTimeout: seconds(c.IdleTimeout),
+		RedisURL: c.RedisURL, RedisPrefix: c.RedisPrefix, Lifetime: seconds(c.Lifetime), IdleTimeout: seconds(c.IdleTimeout),
 		Secret: c.Secret, ManifestDir: in.m.Dir, TLSCert: c.TLSCert, TLSKey: c.TLSKey,
 	}
 }
@@ -266,7 +270,7 @@ func (in *Instance) environ(data templateData, inherit []string) ([]string, erro
 	m, c := in.m, in.Config
 	s := m.Settings
 	env := map[string]string{}
-	standard := []*string{s.Port, s.Host, s.SessionType, s.SessionDir, s.RedisURL, s.Lifetime,
+	standard := []*string{s.Port, s.Host, s.SessionType, s.SessionDir, s.RedisURL, s.RedisPrefix, s.Lifetime,
 		s.IdleTimeout, s.CleanupInterval, s.SecretKey, s.Production, s.TLSCert, s.TLSKey}
 	var order []string
 	for _, kv := range inherit {
@@ -303,6 +307,11 @@ func (in *Instance) environ(data templateData, inherit []string) ([]string, erro
 	}
 	if c.RedisURL != "" {
 		opt(s.RedisURL, c.RedisURL)
+	}
+	if c.RedisPrefix != "" {
+		if err := set(s.RedisPrefix, c.RedisPrefix, "redis_prefix"); err != nil {
+			return nil, err
+		}
 	}
 	opt(s.SecretKey, c.Secret)
 	for _, d := range []struct {

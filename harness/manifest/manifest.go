@@ -50,11 +50,14 @@ type Manifest struct {
 	Accounts []Account `yaml:"accounts"`
 	// LoggedInMarker is what an authenticated dashboard shows; a template
 	// over the account ({{.Name}}, {{.Email}}). Default: the name.
-	LoggedInMarker string      `yaml:"logged_in_marker"`
-	Cookie         CookieSpec  `yaml:"cookie"`
-	Store          StoreSpec   `yaml:"store"`
-	Features       Features    `yaml:"features"`
-	Timeouts       TimeoutSpec `yaml:"timeouts"`
+	LoggedInMarker string     `yaml:"logged_in_marker"`
+	Cookie         CookieSpec `yaml:"cookie"`
+	Store          StoreSpec  `yaml:"store"`
+	// RedisURLs are the forms of settings.redis_url in the Redis topology
+	// profiles (default: the reference's).
+	RedisURLs RedisURLs   `yaml:"redis_urls"`
+	Features  Features    `yaml:"features"`
+	Timeouts  TimeoutSpec `yaml:"timeouts"`
 	// KnownFailing is a file of requirement IDs the target is known to fail,
 	// relative to the manifest (see harness/knownfail).
 	KnownFailing string `yaml:"known_failing"`
@@ -115,11 +118,15 @@ type Container struct {
 // Settings are the env names of the standard settings. An empty name means
 // the app has no such setting; specs that need it are unsupported.
 type Settings struct {
-	Port            *string `yaml:"port"`
-	Host            *string `yaml:"host"`
-	SessionType     *string `yaml:"session_type"`
-	SessionDir      *string `yaml:"session_dir"`
-	RedisURL        *string `yaml:"redis_url"`
+	Port        *string `yaml:"port"`
+	Host        *string `yaml:"host"`
+	SessionType *string `yaml:"session_type"`
+	SessionDir  *string `yaml:"session_dir"`
+	RedisURL    *string `yaml:"redis_url"`
+	// RedisPrefix is the env var of the Redis key prefix. The harness sets
+	// it only in the redis-cluster profile, where the specs share one
+	// cluster (database 0 only) and each gets its own prefix.
+	RedisPrefix     *string `yaml:"redis_prefix"`
 	Lifetime        *string `yaml:"lifetime"`
 	IdleTimeout     *string `yaml:"idle_timeout"`
 	CleanupInterval *string `yaml:"cleanup_interval"`
@@ -218,6 +225,74 @@ type StoreSpec struct {
 	// RedisURL is where the harness can read an external target's Redis
 	// (external mode only; process and container targets use the run's).
 	RedisURL string `yaml:"redis_url"`
+}
+
+// RedisURLs are templates of the Redis URL the app gets in the topology
+// profiles, for apps that take Sentinel or Cluster addresses in another
+// form than the reference (a URL scheme of their own, a list of hosts).
+type RedisURLs struct {
+	// Sentinel is the redis-sentinel profile's URL: a template over
+	// .Sentinels (the Sentinels' host:port), .MasterName and .DB.
+	Sentinel string `yaml:"sentinel"`
+	// Cluster is the redis-cluster profile's URL: a template over .Nodes
+	// (every master's host:port).
+	Cluster string `yaml:"cluster"`
+}
+
+// The reference's forms (reference/store.ParseRedisURL), the defaults.
+const (
+	DefaultSentinelURL = "redis://{{first .Sentinels}}/{{.DB}}?master_name={{.MasterName}}{{range rest .Sentinels}}&addr={{.}}{{end}}"
+	DefaultClusterURL  = "redis://{{first .Nodes}}?cluster=true{{range rest .Nodes}}&addr={{.}}{{end}}"
+)
+
+// SentinelURL is the redis-sentinel profile's Redis URL for the Sentinels
+// at sentinels, watching master, and logical database db.
+func (m *Manifest) SentinelURL(sentinels []string, master string, db int) (string, error) {
+	u, err := expandURL(m.RedisURLs.Sentinel, map[string]any{"Sentinels": sentinels, "MasterName": master, "DB": db})
+	if err != nil {
+		return "", fmt.Errorf("%s: redis_urls.sentinel: %v", m.Position("redis_urls.sentinel"), err)
+	}
+	return u, nil
+}
+
+// ClusterURL is the redis-cluster profile's Redis URL for the masters at
+// nodes.
+func (m *Manifest) ClusterURL(nodes []string) (string, error) {
+	u, err := expandURL(m.RedisURLs.Cluster, map[string]any{"Nodes": nodes})
+	if err != nil {
+		return "", fmt.Errorf("%s: redis_urls.cluster: %v", m.Position("redis_urls.cluster"), err)
+	}
+	return u, nil
+}
+
+// urlFuncs help the URL templates put a list of addresses in the form the
+// app wants: {{first .Nodes}}, {{range rest .Nodes}}, {{join .Nodes ","}}.
+var urlFuncs = template.FuncMap{
+	"first": func(s []string) string {
+		if len(s) == 0 {
+			return ""
+		}
+		return s[0]
+	},
+	"rest": func(s []string) []string {
+		if len(s) == 0 {
+			return nil
+		}
+		return s[1:]
+	},
+	"join": func(s []string, sep string) string { return strings.Join(s, sep) },
+}
+
+func expandURL(tmpl string, data map[string]any) (string, error) {
+	t, err := template.New("").Funcs(urlFuncs).Option("missingkey=error").Parse(tmpl)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
 
 // Features are the optional capabilities the target declares.
@@ -390,7 +465,8 @@ func (m *Manifest) applyDefaults() {
 	if m.ProfileEnv == nil {
 		m.ProfileEnv = map[catalog.Profile]map[string]string{}
 	}
-	storyTypes := map[catalog.Profile]string{catalog.Filesystem: "filesystem", catalog.Redis: "redis", catalog.Cookie: "null"}
+	storyTypes := map[catalog.Profile]string{catalog.Filesystem: "filesystem", catalog.Redis: "redis", catalog.Cookie: "null",
+		catalog.RedisSentinel: "redis", catalog.RedisCluster: "redis"}
 	for p, v := range storyTypes {
 		if _, ok := m.ProfileEnv[p]; !ok && *m.Settings.SessionType != "" {
 			m.ProfileEnv[p] = map[string]string{*m.Settings.SessionType: v}
@@ -424,6 +500,8 @@ func (m *Manifest) applyDefaults() {
 	def(&m.Cookie.ProductionName, "auto")
 	def(&m.Store.Dir, "{{.SessionDir}}")
 	def(&m.Store.RedisPrefix, "session:")
+	def(&m.RedisURLs.Sentinel, DefaultSentinelURL)
+	def(&m.RedisURLs.Cluster, DefaultClusterURL)
 	if m.Features.CleanupInterval == 0 {
 		m.Features.CleanupInterval = Duration(time.Minute)
 	}
@@ -435,7 +513,7 @@ func (s *Settings) defaults() {
 		def string
 	}{
 		{&s.Port, "PORT"}, {&s.Host, "HOST"}, {&s.SessionType, "SESSION_TYPE"},
-		{&s.SessionDir, "SESSION_FILE_DIR"}, {&s.RedisURL, "REDIS_URL"},
+		{&s.SessionDir, "SESSION_FILE_DIR"}, {&s.RedisURL, "REDIS_URL"}, {&s.RedisPrefix, "SESSION_KEY_PREFIX"},
 		{&s.Lifetime, "PERMANENT_SESSION_LIFETIME"}, {&s.IdleTimeout, "SESSION_IDLE_TIMEOUT"},
 		{&s.CleanupInterval, "SESSION_CLEANUP_INTERVAL"}, {&s.SecretKey, "SECRET_KEY"},
 		{&s.Production, "PRODUCTION"}, {&s.TLSCert, "TLS_CERT_FILE"}, {&s.TLSKey, "TLS_KEY_FILE"},
@@ -467,6 +545,13 @@ func (m *Manifest) validate() error {
 		if _, err := catalog.ParseProfile(string(p)); err != nil {
 			bad("profile_env."+string(p), "%v", err)
 		}
+	}
+	// The URL templates must render for a typical topology.
+	if _, err := m.SentinelURL([]string{"127.0.0.1:26379", "127.0.0.1:26380"}, "mymaster", 1); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if _, err := m.ClusterURL([]string{"127.0.0.1:7000", "127.0.0.1:7001"}); err != nil {
+		errs = append(errs, err.Error())
 	}
 	modes := 0
 	for _, set := range []bool{m.Process != nil, m.External != nil, m.Container != nil} {

@@ -16,8 +16,12 @@ import (
 // database it keeps sessions in.
 type Where struct {
 	SessionDir, StateDir string
-	Redis                redis.UniversalClient // nil without Redis
+	Redis                redis.UniversalClient // nil without Redis; a *redis.ClusterClient on a cluster
 	RedisDB              int
+	// RedisPrefix is the key prefix the target was told to use (the
+	// redis-cluster profile gives each spec its own); "" is the manifest's
+	// store.redis_prefix.
+	RedisPrefix string
 }
 
 // ErrStoreUnknown is a store the manifest does not locate (an external
@@ -41,14 +45,18 @@ func (s Story) Store(p catalog.Profile, w Where) (inspect.Store, error) {
 			return nil, fmt.Errorf("store.dir: %w", err)
 		}
 		return inspect.Dir{Path: dir}, nil
-	case catalog.Redis:
+	case catalog.Redis, catalog.RedisSentinel, catalog.RedisCluster:
 		if w.Redis == nil {
 			if m.External != nil {
 				return nil, ErrStoreUnknown
 			}
-			return nil, errors.New("the redis profile runs without a Redis")
+			return nil, fmt.Errorf("the %s profile runs without a Redis", p)
 		}
-		return inspect.Redis{Client: w.Redis, DB: w.RedisDB, Prefix: m.Store.RedisPrefix}, nil
+		prefix := m.Store.RedisPrefix
+		if w.RedisPrefix != "" {
+			prefix = w.RedisPrefix
+		}
+		return inspect.Redis{Client: w.Redis, DB: w.RedisDB, Prefix: prefix}, nil
 	}
 	return nil, nil
 }
