@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/sessionconf/sessionconf/harness/evidence"
+	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
 	"github.com/sessionconf/sessionconf/harness/launch"
 	"github.com/sessionconf/sessionconf/harness/manifest"
-	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/story"
 	"github.com/sessionconf/sessionconf/harness/visitor"
 )
@@ -103,7 +103,7 @@ const calibrationLogins = 5
 // fails costs what it costs too: the target still checked the password.
 // When the target does not start or answer, the costs stay unmeasured and
 // the specs report that failure themselves.
-func measureCosts(ctx context.Context, m *manifest.Manifest, d runData, redisInst *redisprov.Instance) Costs {
+func measureCosts(ctx context.Context, m *manifest.Manifest, d runData, shared sharedHandle) Costs {
 	var c Costs
 	dir, err := os.MkdirTemp(d.Root, "costs-*")
 	if err != nil {
@@ -116,10 +116,27 @@ func measureCosts(ctx context.Context, m *manifest.Manifest, d runData, redisIns
 		Secret: "sessionconf-costs-" + filepath.Base(dir), LogDir: dir,
 		StartTimeout: to.Start, StopGrace: to.Stop,
 	}
-	if redisInst != nil {
-		// Database 0 is no process's (redisprov.NewDBAllocator starts at 1).
-		cfg.RedisURL = redisInst.URL(0)
-		defer redisInst.Client(0).FlushDB(context.WithoutCancel(ctx))
+	// Database 0 is no process's (redisprov.NewDBAllocator starts at 1);
+	// on a cluster, the prefix is no spec's.
+	switch {
+	case shared.inst != nil:
+		cfg.RedisURL = shared.inst.URL(0)
+		defer shared.inst.Client(0).FlushDB(context.WithoutCancel(ctx))
+	case shared.sentinel != nil:
+		if cfg.RedisURL, err = m.SentinelURL(shared.sentinel.Sentinels(), shared.sentinel.MasterName(), 0); err != nil {
+			return c
+		}
+		defer shared.sentinel.Client(0).FlushDB(context.WithoutCancel(ctx))
+	case shared.cluster != nil:
+		if cfg.RedisURL, err = m.ClusterURL(shared.cluster.Addrs()); err != nil {
+			return c
+		}
+		prefix := m.Store.RedisPrefix
+		if *m.Settings.RedisPrefix != "" {
+			cfg.RedisPrefix = prefix + "costs:"
+			prefix = cfg.RedisPrefix
+		}
+		defer inspect.Redis{Client: shared.cluster.Client(), Prefix: prefix}.Clear(context.WithoutCancel(ctx))
 	}
 	began := time.Now()
 	in, err := launch.Instance(ctx, m, cfg)

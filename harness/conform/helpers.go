@@ -2,13 +2,13 @@ package conform
 
 import (
 	"crypto/rand"
+	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
-	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
 	"github.com/sessionconf/sessionconf/harness/setcookie"
@@ -139,9 +139,10 @@ func (t *T) Tree() map[string]string {
 // sessions (a Redis key outside the prefix; a file outside the session
 // directory) and returns a check that it is still intact.
 func (t *T) PlantUnrelatedData() (stillThere func()) {
-	switch t.Profile {
-	case catalog.Redis:
-		const key, val = "sessionconf:unrelated", "must survive clearing the sessions"
+	switch {
+	case t.Profile.UsesRedis():
+		const val = "must survive clearing the sessions"
+		key := t.unrelatedKey()
 		t.Must(t.RedisClient().Set(t.ctx, key, val, 0).Err(), "plant an unrelated key")
 		return func() {
 			got, err := t.RedisClient().Get(t.ctx, key).Result()
@@ -163,8 +164,11 @@ func (t *T) ExpectKeysUnderPrefix() {
 	s := t.Store().(inspect.Redis)
 	keys, err := s.AllKeys(t.ctx)
 	t.Must(err, "list the Redis keys")
+	if r := t.redisOf(); r.cluster != nil && !r.private {
+		t.Broken(errors.New("ExpectKeysUnderPrefix on a cluster other specs share: every key of it is not the spec's (PrivateCluster first)"))
+	}
 	for _, k := range keys {
-		if k != "sessionconf:unrelated" && !strings.HasPrefix(k, s.Prefix) {
+		if k != t.unrelatedKey() && !strings.HasPrefix(k, s.Prefix) {
 			t.Errorf("the key %q is outside the declared session prefix %q", k, s.Prefix)
 		}
 	}

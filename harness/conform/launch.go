@@ -75,8 +75,11 @@ func (t *T) Launch(opts ...LaunchOption) *instance.Instance {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.Profile == catalog.Redis || t.Profile == catalog.Redis {
-		cfg.RedisURL = t.redisOf().url()
+	if cfg.Profile.UsesRedis() || t.Profile.UsesRedis() {
+		r := t.redisOf()
+		url, err := r.url(t.Target)
+		t.Must(err, "the target's Redis URL")
+		cfg.RedisURL, cfg.RedisPrefix = url, r.prefix
 	}
 	if cfg.Production && !t.Target.Has(catalog.Production) {
 		t.Unsupported("the target does not declare features.production")
@@ -108,6 +111,9 @@ func describeConfig(c instance.Config) string {
 	}
 	if c.Production {
 		s += ", production (HTTPS)"
+	}
+	if c.RedisPrefix != "" {
+		s += fmt.Sprintf(", Redis key prefix %s", c.RedisPrefix)
 	}
 	for k, v := range c.Env {
 		s += fmt.Sprintf(", %s=%s", k, v)

@@ -74,6 +74,9 @@ func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.P
 	if req.Needs != "" && !current.manifest.Has(req.Needs) {
 		finish(res, results.Unsupported, fmt.Sprintf("the target does not declare features.%s", req.Needs), nil)
 	}
+	if why := topologyUnsupported(current.manifest, p); why != "" {
+		finish(res, results.Unsupported, why, nil)
+	}
 	t := newT(ctx, req, p)
 	ginkgo.DeferCleanup(t.cleanup)
 	o := t.runBody(body)

@@ -16,7 +16,6 @@ import (
 	"github.com/sessionconf/sessionconf/harness/containertarget"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
 	"github.com/sessionconf/sessionconf/harness/manifest"
-	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/tlscert"
 )
@@ -43,6 +42,9 @@ type runData struct {
 	TLSCert  string          `json:"tls_cert,omitempty"`
 	TLSKey   string          `json:"tls_key,omitempty"`
 	Redis    json.RawMessage `json:"redis,omitempty"`
+	// RedisTopology is the shape of Redis: "" (one server), "sentinel" or
+	// "cluster".
+	RedisTopology string `json:"redis_topology,omitempty"`
 	Costs    Costs           `json:"costs"`
 	Started  time.Time       `json:"started"`
 }
@@ -103,14 +105,47 @@ func setupRun(ctx context.Context) (runData, error) {
 			return d, err
 		}
 	}
-	var redisInst *redisprov.Instance
-	if d.Profile == catalog.Redis || (d.Profile == catalog.Cookie && m.SwitchSource() == catalog.Redis) {
-		if redisInst, d.Redis, err = startSharedRedis(ctx); err != nil {
+	var shared sharedHandle
+	if needsRedis(m, d.Profile) {
+		d.RedisTopology = topologyOf(d.Profile)
+		if shared, d.Redis, err = startSharedRedis(ctx, d.RedisTopology); err != nil {
 			return d, err
 		}
 	}
-	d.Costs = measureCosts(ctx, m, d, redisInst)
+	d.Costs = measureCosts(ctx, m, d, shared)
 	return d, nil
+}
+
+// needsRedis reports whether a run of m in profile p starts a Redis: the
+// Redis profiles, and the cookie profile switching from Redis. A topology
+// needs a target the harness runs as a process on this host (see
+// topologyUnsupported).
+func needsRedis(m *manifest.Manifest, p catalog.Profile) bool {
+	switch {
+	case p.IsTopology():
+		return topologyUnsupported(m, p) == ""
+	case p == catalog.Redis:
+		return true
+	}
+	return p == catalog.Cookie && m.SwitchSource() == catalog.Redis
+}
+
+// topologyUnsupported says why m cannot be tested in topology profile p
+// ("" when it can). The topologies' servers live in the host's network
+// (their Sentinels and cluster nodes hand out 127.0.0.1 addresses), which
+// a target in a container cannot reach; an external stack brings its own
+// Redis, which the harness can neither fail over nor split.
+func topologyUnsupported(m *manifest.Manifest, p catalog.Profile) string {
+	if !p.IsTopology() {
+		return ""
+	}
+	switch m.Mode() {
+	case "container":
+		return fmt.Sprintf("the %s profile's servers run in the host's network and hand out 127.0.0.1 addresses, which a target in a container cannot reach: run the target as a process (process:) to test it", p)
+	case "external":
+		return fmt.Sprintf("the harness starts the %s profile's servers itself; an external stack brings its own Redis, which the harness can neither fail over nor split", p)
+	}
+	return ""
 }
 
 // attachRun runs on every Ginkgo process with process 1's data.
@@ -130,7 +165,7 @@ func attachRun(ctx context.Context, data []byte) {
 	current.data, current.manifest, current.known = d, m, known
 	current.timeouts = timeoutsFor(m)
 	if len(d.Redis) > 0 {
-		if current.redis, err = attachSharedRedis(ctx, d.Redis); err != nil {
+		if current.redis, err = attachSharedRedis(ctx, d.RedisTopology, d.Redis); err != nil {
 			abortRun("redis: %v", err)
 		}
 	}

@@ -41,6 +41,7 @@ type T struct {
 	logDir   string
 	secret   string
 	redis    *specRedis
+	tag      string // names the spec in the keys it owns on a shared cluster
 	soft     gomega.Gomega
 	hard     gomega.Gomega
 
@@ -294,8 +295,8 @@ func (t *T) cleanup() {
 	if t.stateDir != "" && !*flagKeep {
 		os.RemoveAll(t.stateDir)
 	}
-	if r := t.redis; r != nil && !r.private {
-		current.redis.client(r.inst, r.db).FlushDB(context.Background())
+	if r := t.redis; r != nil {
+		r.release(t.unrelatedKey())
 	}
 }
 
@@ -332,12 +333,12 @@ func (t *T) logTails(n int) string {
 func (t *T) Store() inspect.Store {
 	w := story.Where{SessionDir: t.sessionDir(), StateDir: t.stateDir}
 	switch {
-	case t.Profile != catalog.Redis:
+	case !t.Profile.UsesRedis():
 	case t.Target.External != nil:
 		w.Redis, w.RedisDB = t.externalRedisClient()
 	default:
 		r := t.redisOf()
-		w.Redis, w.RedisDB = current.redis.client(r.inst, r.db), r.db
+		w.Redis, w.RedisDB, w.RedisPrefix = r.redisClient(), r.db, r.prefix
 	}
 	s, err := t.Story().Store(t.Profile, w)
 	if errors.Is(err, story.ErrStoreUnknown) {

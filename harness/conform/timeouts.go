@@ -19,7 +19,12 @@ type Timeouts struct {
 	Tolerance time.Duration // clock tolerance of expiry checks (the catalog's "tol")
 	Poll      time.Duration // polling interval of Eventually
 	Outage    time.Duration // the bound on answers during a Redis outage (ROBUST-2)
-	Recovery  time.Duration // Redis back until logins work again (ROBUST-3)
+	Recovery  time.Duration // Redis back until logins work again (ROBUST-3, FAILOVER-1, FAILOVER-3)
+	// Failover bounds how long the harness waits for a Redis topology to
+	// react: the Sentinels promoting a replica, a cluster reporting a
+	// stopped master failed. Past it the spec is an error (the topology,
+	// not the target, did not do its part).
+	Failover time.Duration
 	Browser   time.Duration // one browser operation: a launch, a navigation, an element wait
 	Spec      time.Duration // a whole spec
 	// Logins is how long one spec may spend logging in for a sample (ID
@@ -38,6 +43,7 @@ var DefaultTimeouts = Timeouts{
 	Poll:      100 * time.Millisecond,
 	Outage:    5 * time.Second,
 	Recovery:  10 * time.Second,
+	Failover:  20 * time.Second,
 	Browser:   30 * time.Second,
 	Spec:      3 * time.Minute,
 	Logins:    40 * time.Second,
@@ -58,6 +64,7 @@ var (
 		{name: "poll", p: func(t *Timeouts) *time.Duration { return &t.Poll }},
 		{name: "outage", p: func(t *Timeouts) *time.Duration { return &t.Outage }},
 		{name: "recovery", p: func(t *Timeouts) *time.Duration { return &t.Recovery }},
+		{name: "failover", p: func(t *Timeouts) *time.Duration { return &t.Failover }},
 		{name: "browser", p: func(t *Timeouts) *time.Duration { return &t.Browser }},
 		{name: "spec", p: func(t *Timeouts) *time.Duration { return &t.Spec }},
 		{name: "logins", p: func(t *Timeouts) *time.Duration { return &t.Logins }},

@@ -47,6 +47,11 @@ var _ = Describe("Clearing and logout", func() {
 	})
 
 	Requirement("CLEAR-2", func(t *T) {
+		if t.Profile == catalog.RedisCluster {
+			// Every key of the cluster is looked at: this spec needs a
+			// cluster no other spec writes to.
+			t.PrivateCluster()
+		}
 		app := t.Launch()
 		keep := t.PlantUnrelatedData()
 		treeBefore := t.Tree()
@@ -59,7 +64,7 @@ var _ = Describe("Clearing and logout", func() {
 				t.Errorf("the login created %s, outside the declared session directory", path)
 			}
 		}
-		if t.Profile == catalog.Redis {
+		if t.Profile.UsesRedis() {
 			t.ExpectKeysUnderPrefix()
 		}
 		t.ClearStore() // by directory / prefix only

@@ -120,7 +120,7 @@ var _ = Describe("Lifetime and expiry", func() {
 			expiry = received.Add(lifetime)
 		}
 
-		if t.Profile == catalog.Redis {
+		if t.Profile.UsesRedis() {
 			for _, rec := range t.NewRecords(before, "after login") {
 				left := expiry.Sub(time.Now())
 				t.Check(rec.HasTTL && (rec.TTL-left).Abs() <= t.Timeouts.Tolerance+time.Second, "the Redis key %s should expire with the cookie (in about %v), its TTL is %v", rec.Key, left.Round(time.Millisecond), ttlString(rec))

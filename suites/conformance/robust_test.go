@@ -1,7 +1,6 @@
 package conformance_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,12 +10,10 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
-	"github.com/sessionconf/sessionconf/harness/catalog"
 	. "github.com/sessionconf/sessionconf/harness/conform"
 	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
 	"github.com/sessionconf/sessionconf/harness/manifest"
-	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/story"
 	"github.com/sessionconf/sessionconf/harness/visitor"
 )
@@ -33,19 +30,6 @@ const (
 
 // leakMarkers are what an error page must not show during an outage.
 var leakMarkers = []string{"Traceback", "redis://", "rediss://", "ConnectionError", "goroutine ", "panic:", "dial tcp", "connection refused", "i/o timeout"}
-
-// outage is a way Redis goes away and comes back.
-type outage struct {
-	name     string
-	down, up func(context.Context) error
-}
-
-func outages(own *redisprov.Instance) []outage {
-	return []outage{
-		{"paused (connections hang)", own.Pause, own.Unpause},
-		{"stopped (connections refused)", own.Stop, own.Start},
-	}
-}
 
 var _ = Describe("Robustness", func() {
 	Requirement("ROBUST-1", func(t *T) {
@@ -75,7 +59,7 @@ var _ = Describe("Robustness", func() {
 	})
 
 	Requirement("ROBUST-2", func(t *T) {
-		own := t.PrivateRedis()
+		outages, _ := t.BreakableRedis()
 		app := t.Launch()
 		john := t.Visitor(app, "john")
 		t.Login(john, t.Account(0))
@@ -84,15 +68,15 @@ var _ = Describe("Robustness", func() {
 		limit := t.Timeouts.Outage + time.Second
 		impatient := t.ImpatientVisitor(app, "john", limit)
 		impatient.SetJar(john.Jar())
-		for _, o := range outages(own) {
-			t.Journal.Event("Redis %s", o.name)
-			t.Must(o.down(t.Context()), "take Redis down")
+		for _, o := range outages {
+			t.Journal.Event("Redis %s", o.Name)
+			t.Must(o.Down(t.Context()), "take Redis down")
 			r, err := impatient.Get(t.Context(), t.Target.Routes.StatePath)
 			if err != nil {
-				t.Errorf("Redis %s: the dashboard with a valid cookie gave no answer (%v); it must fail closed with a 5xx within %v", o.name, err, t.Timeouts.Outage)
+				t.Errorf("Redis %s: the dashboard with a valid cookie gave no answer (%v); it must fail closed with a 5xx within %v", o.Name, err, t.Timeouts.Outage)
 			} else {
-				t.Check(r.Status >= 500, "Redis %s: the dashboard with a valid cookie answered %s; it must fail closed with a 5xx", o.name, describeShort(r))
-				t.Check(r.Elapsed <= t.Timeouts.Outage, "Redis %s: the dashboard took %v to answer, more than %v", o.name, r.Elapsed.Round(time.Millisecond), t.Timeouts.Outage)
+				t.Check(r.Status >= 500, "Redis %s: the dashboard with a valid cookie answered %s; it must fail closed with a 5xx", o.Name, describeShort(r))
+				t.Check(r.Elapsed <= t.Timeouts.Outage, "Redis %s: the dashboard took %v to answer, more than %v", o.Name, r.Elapsed.Round(time.Millisecond), t.Timeouts.Outage)
 				if r.Status != 503 || r.Header.Get("Retry-After") == "" {
 					t.Journal.Event("note: the SHOULD part (503 with Retry-After) is not met: %d, Retry-After %q", r.Status, r.Header.Get("Retry-After"))
 				}
@@ -101,39 +85,39 @@ var _ = Describe("Robustness", func() {
 			l, err := outageLogin(t, newcomer, t.Account(1))
 			var na *visitor.NoAnswer
 			if err != nil && !errors.As(err, &na) {
-				t.Broken(fmt.Errorf("Redis %s: the login could not be attempted: %w", o.name, err))
+				t.Broken(fmt.Errorf("Redis %s: the login could not be attempted: %w", o.Name, err))
 			}
 			if err != nil {
-				t.Errorf("Redis %s: a login gave no answer (%v); with nowhere to store the session it must answer 5xx within %v", o.name, err, t.Timeouts.Outage)
+				t.Errorf("Redis %s: a login gave no answer (%v); with nowhere to store the session it must answer 5xx within %v", o.Name, err, t.Timeouts.Outage)
 			} else {
-				t.Check(l.Status >= 500, "Redis %s: a login answered %s; with nowhere to store the session it must answer 5xx", o.name, describeShort(l))
-				t.Check(l.Elapsed <= t.Timeouts.Outage, "Redis %s: the login took %v to answer, more than %v", o.name, l.Elapsed.Round(time.Millisecond), t.Timeouts.Outage)
+				t.Check(l.Status >= 500, "Redis %s: a login answered %s; with nowhere to store the session it must answer 5xx", o.Name, describeShort(l))
+				t.Check(l.Elapsed <= t.Timeouts.Outage, "Redis %s: the login took %v to answer, more than %v", o.Name, l.Elapsed.Round(time.Millisecond), t.Timeouts.Outage)
 			}
-			t.Check(app.Running(), "Redis %s: the target process exited", o.name)
-			t.Must(o.up(t.Context()), "bring Redis back")
+			t.Check(app.Running(), "Redis %s: the target process exited", o.Name)
+			t.Must(o.Up(t.Context()), "bring Redis back")
 		}
 	})
 
 	Requirement("ROBUST-3", func(t *T) {
-		own := t.PrivateRedis()
+		outages, _ := t.BreakableRedis()
 		app := t.Launch()
 		john := t.Visitor(app, "john")
 		t.Login(john, t.Account(0))
-		for _, o := range outages(own) {
-			t.Journal.Event("Redis %s", o.name)
-			t.Must(o.down(t.Context()), "take Redis down")
+		for _, o := range outages {
+			t.Journal.Event("Redis %s", o.Name)
+			t.Must(o.Down(t.Context()), "take Redis down")
 			// Let the target notice. A request that hangs in the outage is
 			// ROBUST-2's failure, not a failure to recover: no answer is fine.
 			if _, err := john.Get(t.Context(), t.Target.Routes.Dashboard); err != nil {
-				t.Journal.Event("Redis %s: the dashboard gave no answer (%v)", o.name, err)
+				t.Journal.Event("Redis %s: the dashboard gave no answer (%v)", o.Name, err)
 			}
-			t.Must(o.up(t.Context()), "bring Redis back")
+			t.Must(o.Up(t.Context()), "bring Redis back")
 			back := time.Now().Add(t.Timeouts.Recovery)
-			if strings.HasPrefix(o.name, "paused") {
+			if o.Kept() {
 				ok := t.HoldsBy(back, t.Timeouts.Poll*5, func() bool { return t.StateOf(t.Dashboard(john), t.Account(0)) == Authenticated })
-				t.Check(ok, "after Redis was %s, the session it kept did not work again within %v, without a restart", o.name, t.Timeouts.Recovery)
+				t.Check(ok, "after Redis was %s, the session it kept did not work again within %v, without a restart", o.Name, t.Timeouts.Recovery)
 			}
-			v := t.BulkVisitor(app, "after-"+o.name)
+			v := t.BulkVisitor(app, "after-"+o.Name)
 			ok := t.HoldsBy(back, t.Timeouts.Poll*5, func() bool {
 				// Not yet, while the login gets no answer or an error.
 				l, err := outageLogin(t, v, t.Account(1))
@@ -143,30 +127,31 @@ var _ = Describe("Robustness", func() {
 				d, err := v.Get(t.Context(), t.Target.Routes.StatePath)
 				return err == nil && t.StateOf(d, t.Account(1)) == Authenticated
 			})
-			t.Check(ok, "after Redis was %s, logins did not work again within %v, without a restart", o.name, t.Timeouts.Recovery)
+			t.Check(ok, "after Redis was %s, logins did not work again within %v, without a restart", o.Name, t.Timeouts.Recovery)
 		}
 	})
 
 	Requirement("ROBUST-4", func(t *T) {
-		own := t.PrivateRedis()
+		outages, addrs := t.BreakableRedis()
 		app := t.Launch()
 		john := t.Visitor(app, "john")
 		t.Login(john, t.Account(0))
-		markers := append([]string{own.Addr()}, leakMarkers...)
-		for _, o := range outages(own) {
-			t.Must(o.down(t.Context()), "take Redis down")
-			for _, r := range outageAnswers(t, app, john, o.name) {
+		markers := append(addrs, leakMarkers...)
+		for _, o := range outages {
+			t.Journal.Event("Redis %s", o.Name)
+			t.Must(o.Down(t.Context()), "take Redis down")
+			for _, r := range outageAnswers(t, app, john, o.Name) {
 				text := r.Body + fmt.Sprint(r.Header)
 				for _, m := range markers {
-					t.Check(!strings.Contains(text, m), "Redis %s: %s %s reveals %q to the client", o.name, r.Method, r.Path, m)
+					t.Check(!strings.Contains(text, m), "Redis %s: %s %s reveals %q to the client", o.Name, r.Method, r.Path, m)
 				}
 			}
-			t.Must(o.up(t.Context()), "bring Redis back")
+			t.Must(o.Up(t.Context()), "bring Redis back")
 		}
 	})
 
 	Requirement("ROBUST-5", func(t *T) {
-		own := t.PrivateRedis()
+		outages, _ := t.BreakableRedis()
 		app := t.Launch()
 		paths := []string{t.Target.Routes.Login}
 		for _, p := range []string{t.Target.Routes.Health, t.Target.Routes.Static} {
@@ -175,22 +160,23 @@ var _ = Describe("Robustness", func() {
 			}
 		}
 		v := t.ImpatientVisitor(app, "visitor", t.Timeouts.Outage+time.Second)
-		for _, o := range outages(own) {
-			t.Must(o.down(t.Context()), "take Redis down")
+		for _, o := range outages {
+			t.Journal.Event("Redis %s", o.Name)
+			t.Must(o.Down(t.Context()), "take Redis down")
 			for _, p := range paths {
 				r, err := v.Get(t.Context(), p)
 				if err != nil {
-					t.Errorf("Redis %s: %s, which needs no session, gave no answer (%v)", o.name, p, err)
+					t.Errorf("Redis %s: %s, which needs no session, gave no answer (%v)", o.Name, p, err)
 					continue
 				}
-				t.Check(r.Status == 200, "Redis %s: %s, which needs no session, answered %s", o.name, p, describeShort(r))
+				t.Check(r.Status == 200, "Redis %s: %s, which needs no session, answered %s", o.Name, p, describeShort(r))
 			}
-			t.Must(o.up(t.Context()), "bring Redis back")
+			t.Must(o.Up(t.Context()), "bring Redis back")
 		}
 	})
 
 	Requirement("ROBUST-6", func(t *T) {
-		if t.Profile == catalog.Redis {
+		if t.Profile.UsesRedis() {
 			robust6Redis(t)
 			return
 		}
@@ -363,18 +349,19 @@ func expectNoFalseSuccess(t *T, app *instance.Instance, when string, mustFail bo
 }
 
 // robust6Redis makes the private Redis refuse writes (maxmemory with no
-// eviction) and checks the login says so, then that it recovers.
+// eviction; on a topology, wherever sessions are written: the Sentinels'
+// master, every cluster master) and checks the login says so, then that
+// it recovers.
 func robust6Redis(t *T) {
-	t.PrivateRedis()
+	t.BreakableRedis()
 	app := t.Launch()
-	rdb := t.RedisClient()
 	t.Login(t.Visitor(app, "warmup"), t.Account(0))
 	t.Journal.Event("Redis refuses writes (maxmemory 1, noeviction)")
-	t.Must(rdb.ConfigSet(t.Context(), "maxmemory-policy", "noeviction").Err(), "configure Redis")
-	t.Must(rdb.ConfigSet(t.Context(), "maxmemory", "1").Err(), "configure Redis")
+	t.ConfigureRedis("maxmemory-policy", "noeviction")
+	t.ConfigureRedis("maxmemory", "1")
 	expectNoFalseSuccess(t, app, "with Redis refusing writes", true)
 	t.Journal.Event("Redis accepts writes again")
-	t.Must(rdb.ConfigSet(t.Context(), "maxmemory", "0").Err(), "configure Redis")
+	t.ConfigureRedis("maxmemory", "0")
 	expectLoginsWorkAgain(t, app, "once Redis accepts writes again")
 }
 
