@@ -44,9 +44,9 @@ type runData struct {
 	Redis    json.RawMessage `json:"redis,omitempty"`
 	// RedisTopology is the shape of Redis: "" (one server), "sentinel" or
 	// "cluster".
-	RedisTopology string `json:"redis_topology,omitempty"`
-	Costs    Costs           `json:"costs"`
-	Started  time.Time       `json:"started"`
+	RedisTopology string    `json:"redis_topology,omitempty"`
+	Costs         Costs     `json:"costs"`
+	Started       time.Time `json:"started"`
 }
 
 // current is this process's view of the run.

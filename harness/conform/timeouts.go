@@ -25,8 +25,8 @@ type Timeouts struct {
 	// stopped master failed. Past it the spec is an error (the topology,
 	// not the target, did not do its part).
 	Failover time.Duration
-	Browser   time.Duration // one browser operation: a launch, a navigation, an element wait
-	Spec      time.Duration // a whole spec
+	Browser  time.Duration // one browser operation: a launch, a navigation, an element wait
+	Spec     time.Duration // a whole spec
 	// Logins is how long one spec may spend logging in for a sample (ID
 	// entropy, eviction, concurrency), counted as the target's measured
 	// login cost times the number of logins: a target that hashes
