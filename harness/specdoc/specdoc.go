@@ -116,7 +116,10 @@ with a stable ID, a level and the profiles it applies to.
   declares it (otherwise reported *unsupported*).
 
 Profiles: **filesystem** (records in a directory), **redis** (records in
-Redis), **cookie** (the session sealed in the cookie, no store). A
+Redis), **cookie** (the session sealed in the cookie, no store),
+**redis-sentinel** (Redis behind Sentinels: a master, a replica and three
+Sentinels that promote it) and **redis-cluster** (a Redis Cluster of three
+masters sharing the hash slots). A
 requirement that cannot apply to a profile is reported *unsupported* with
 the reason below, never as a pass. Expiry checks allow a clock tolerance of
 one second (` + "`-sessionconf.timeout.tolerance`" + `).
