@@ -298,7 +298,7 @@ var requirements = []Requirement{
 		NotApplicable: sentinelOnly,
 		Source:        "Redis Sentinel client spec (a client must not go on writing to the old master); Quick Start (logins persist)"},
 	{ID: "FAILOVER-4", Level: Must, Profiles: []Profile{RedisSentinel}, Title: "A login lost in a failover logs in no one else",
-		Text:          "Redis replicates asynchronously: a login acknowledged just before the master crashed may not have reached the replica, and is then lost with the master unless the server waited for the replica (WAIT). Once logins work again after the failover, the cookie of such a login is either still valid for the same user or treated as logged out (no 5xx), and it never shows another user, also after other users log in.",
+		Text:          "Redis replicates asynchronously: a login acknowledged just before the master crashed may not have reached the replica, and is then lost with the master unless the server waited for the replica (WAIT). Within 10 seconds of the Sentinels naming the new master, the cookie of such a login is either still valid for the same user or treated as logged out (no 5xx), and it never shows another user, then or after other users log in.",
 		NotApplicable: sentinelOnly,
 		Source:        "Redis replication documentation (asynchronous: an acknowledged write can be lost in a failover); Redis WAIT command; Redis Sentinel documentation"},
 	{ID: "CLUSTER-1", Level: Must, Profiles: []Profile{RedisCluster}, Title: "Logout and clearing reach every master",
