@@ -273,7 +273,7 @@ func Run(o Options, stdout, stderr io.Writer) (bool, error) {
 					job := func(s runner.Suite, filter string) *mutantJob {
 						return &mutantJob{Job: &runner.Job{Manifest: man, Path: man.Path, Known: m.known, Suite: s, Profile: p, Dir: filepath.Join(dir, string(p), s.Name), Filter: filter}, mutant: m, rep: rep}
 					}
-					jobs = append(jobs, job(httpSuite, mutantFilter(o, m)))
+					jobs = append(jobs, job(httpSuite, mutantFilter(o, m, p)))
 					// The browser suite runs its specs of the MUST
 					// requirements the mutant breaks, so its specs are
 					// mutation-tested too.
@@ -412,9 +412,30 @@ func Run(o Options, stdout, stderr io.Writer) (bool, error) {
 	return true, nil
 }
 
-// mutantFilter is the label filter of a mutant's suite runs: the load
-// specs it does not expect to fail are left out unless -full.
-func mutantFilter(o Options, m *mutant) string {
+// mutantFilter is the label filter of a mutant's suite runs in profile p:
+// the load specs it does not expect to fail are left out unless -full.
+//
+// In the Redis topology profiles (Sentinel, Cluster) a mutant runs only
+// the requirements its list names there, and, when all its manifests are
+// topology profiles (its fault is in how it talks to the topology), the
+// topology's own requirements too. Everything else those profiles check
+// runs the same code as the redis profile, where every mutant runs in
+// full; what the topologies add (failovers, outages of several servers)
+// costs seconds a spec, and a mutant that breaks some keys but not others
+// (a plain client of one cluster node) breaks the rest of the catalog by
+// chance, login by login. -full runs everything there too.
+func mutantFilter(o Options, m *mutant, p catalog.Profile) string {
+	if p.IsTopology() && !o.Full {
+		var ids []string
+		for _, r := range catalog.All() {
+			_, listed := m.list.Lookup(r.ID, p, "http")
+			own := m.topologyOnly() && len(r.Profiles) == 1 && r.Profiles[0] == p
+			if listed || own {
+				ids = append(ids, r.ID)
+			}
+		}
+		return joinFilters(strings.Join(ids, " || "), o.LabelFilter)
+	}
 	var skip []string
 	if !o.Full {
 		for _, id := range LoadSpecs {
@@ -427,6 +448,19 @@ func mutantFilter(o Options, m *mutant) string {
 		return joinFilters("", o.LabelFilter)
 	}
 	return joinFilters("!("+strings.Join(skip, " || ")+")", o.LabelFilter)
+}
+
+// topologyOnly reports whether every profile the mutant runs in is a Redis
+// topology.
+func (m *mutant) topologyOnly() bool {
+	for _, man := range m.manifests {
+		for _, p := range man.Profiles {
+			if !p.IsTopology() {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // joinFilters is the conjunction of Ginkgo label filters ("" is none).
@@ -563,6 +597,8 @@ func writeReports(dir string, s Score) error {
 
 func profileCost(p catalog.Profile) int {
 	switch p {
+	case catalog.RedisSentinel, catalog.RedisCluster:
+		return 4 // failovers and outages of several servers take seconds a spec
 	case catalog.Redis:
 		return 3
 	case catalog.Filesystem:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
+	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/results"
 )
 
@@ -184,12 +185,34 @@ func TestMergeRepeats(t *testing.T) {
 
 func TestMutantFilter(t *testing.T) {
 	m := &mutant{list: mustList(t, "TOKEN-2@redis  # 96 bits\nCLEAR-*  # a glob\n")}
-	got := mutantFilter(Options{}, m)
+	got := mutantFilter(Options{}, m, catalog.Redis)
 	if got != "!(PERSIST-6 || TOKEN-1 || ROBUST-7)" {
 		t.Errorf("filter %q: the load specs the mutant expects (TOKEN-2, CLEAR-7 by the glob) must run, the others not", got)
 	}
-	if got := mutantFilter(Options{Full: true, LabelFilter: "MUST"}, m); got != "MUST" {
+	if got := mutantFilter(Options{Full: true, LabelFilter: "MUST"}, m, catalog.Redis); got != "MUST" {
 		t.Errorf("-full with a label filter: %q", got)
+	}
+}
+
+// In a topology profile a mutant runs what its list names there; a mutant
+// of the topologies only runs the topology's own requirements too.
+func TestMutantFilterTopologies(t *testing.T) {
+	redisToo := &mutant{
+		list:      mustList(t, "ROBUST-2@redis  # x\nROBUST-3@redis-cluster  # y\n"),
+		manifests: []*manifest.Manifest{{Profiles: []catalog.Profile{catalog.Redis}}, {Profiles: []catalog.Profile{catalog.RedisCluster}}},
+	}
+	if got := mutantFilter(Options{}, redisToo, catalog.RedisCluster); got != "ROBUST-3" {
+		t.Errorf("a mutant of the redis profile too, in redis-cluster: %q, want ROBUST-3", got)
+	}
+	only := &mutant{
+		list:      mustList(t, "FAILOVER-1@redis-sentinel  # x\nROBUST-2  # y\n"),
+		manifests: []*manifest.Manifest{{Profiles: []catalog.Profile{catalog.RedisSentinel}}},
+	}
+	if got := mutantFilter(Options{LabelFilter: "MUST"}, only, catalog.RedisSentinel); got != "(ROBUST-2 || FAILOVER-1 || FAILOVER-2 || FAILOVER-3 || FAILOVER-4) && (MUST)" {
+		t.Errorf("a topology mutant in redis-sentinel: %q", got)
+	}
+	if got := mutantFilter(Options{Full: true}, only, catalog.RedisSentinel); got != "" {
+		t.Errorf("-full: %q, want every spec", got)
 	}
 }
 

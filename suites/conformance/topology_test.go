@@ -130,8 +130,8 @@ var _ = Describe("Redis Sentinel failover", func() {
 		promoted := t.AwaitFailover(s)
 		jane := t.Visitor(app, "jane")
 		before := t.Records("on the new master, before jane's login")
-		if !loginWorksBy(t, app, jane, t.Account(1), promoted.Add(t.Timeouts.Recovery)) {
-			t.Fatalf("logins did not work again within %v of the Sentinels naming the new master, without a restart (see the journal)", t.Timeouts.Recovery)
+		if ok, last := loginWorksBy(t, app, jane, t.Account(1), promoted.Add(t.Timeouts.Recovery)); !ok {
+			t.Fatalf("logins did not work again within %v of the Sentinels naming the new master, without a restart (last: %s)", t.Timeouts.Recovery, last)
 		}
 		t.Journal.Event("jane logged in %v after the Sentinels named the new master", time.Since(promoted).Round(time.Millisecond))
 		t.NewRecords(before, "on the new master, after jane's login")
@@ -213,8 +213,8 @@ var _ = Describe("Redis Sentinel failover", func() {
 
 		for i := range othersAfterLoss {
 			jane := t.Visitor(app, fmt.Sprintf("jane%d", i+1))
-			if !loginWorksBy(t, app, jane, t.Account(1), time.Now().Add(t.Timeouts.Recovery)) {
-				t.Fatalf("after the failover jane's login did not work within %v (see the journal)", t.Timeouts.Recovery)
+			if ok, last := loginWorksBy(t, app, jane, t.Account(1), time.Now().Add(t.Timeouts.Recovery)); !ok {
+				t.Fatalf("after the failover jane's login did not work within %v (last: %s)", t.Timeouts.Recovery, last)
 			}
 			replay.SetJar(map[string]string{name: cookie})
 			r := t.Dashboard(replay)
@@ -235,7 +235,7 @@ var _ = Describe("Redis Cluster", func() {
 		for _, cs := range sessionsOnEveryMaster(t, app, "logout") {
 			saved := cs.v.Jar()
 			t.Logout(cs.v)
-			left := remaining(t.KeysByMaster()[cs.master], cs.keys)
+			left := kept(cs.keys, t.KeysByMaster()[cs.master])
 			t.Check(len(left) == 0, "the logout of %s left its key(s) %v on master %s", cs.v.Name, left, cs.master)
 			cs.v.SetJar(saved)
 			t.ExpectAnonymous(cs.v, cs.acct, fmt.Sprintf("replaying %s's cookie from before the logout (its key was on master %s)", cs.v.Name, cs.master))
@@ -317,8 +317,12 @@ func sessionsOnEveryMaster(t *T, app *instance.Instance, label string) []cluster
 		}
 	}
 	if len(missing) > 0 {
-		t.Fatalf("after %d logins no session key landed on master(s) %s; %d logins answered 5xx (e.g. %s): the server cannot keep sessions whose keys hash to those masters' slots (see its log)",
-			maxClusterLogins, strings.Join(missing, ", "), len(refused), strings.Join(refused[:min(3, len(refused))], ", "))
+		why := "see its log"
+		if lines := t.ClusterErrorsInLogs(); len(lines) > 0 {
+			why = "its log: " + lines[0]
+		}
+		t.Fatalf("after %d logins no session key landed on master(s) %s; %d logins answered 5xx (e.g. %s): the server cannot keep sessions whose keys hash to those masters' slots (%s)",
+			maxClusterLogins, strings.Join(missing, ", "), len(refused), strings.Join(refused[:min(3, len(refused))], ", "), why)
 	}
 	var out []clusterSession
 	for _, m := range masters {
@@ -340,25 +344,48 @@ func remaining(have, old []string) []string {
 	return out
 }
 
+// kept returns the keys of want that are in have.
+func kept(want, have []string) []string {
+	var out []string
+	for _, k := range want {
+		if slices.Contains(have, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // loginWorksBy logs acct in through v until the login works and the
 // dashboard shows acct (a server coming back from a failover answers 5xx
 // meanwhile), until deadline.
-func loginWorksBy(t *T, app *instance.Instance, v *visitor.Visitor, acct manifest.Account, deadline time.Time) bool {
+func loginWorksBy(t *T, app *instance.Instance, v *visitor.Visitor, acct manifest.Account, deadline time.Time) (bool, string) {
 	attempt := 0
-	return t.HoldsBy(deadline, t.Timeouts.Poll*2, func() bool {
+	var last string
+	ok := t.HoldsBy(deadline, t.Timeouts.Poll*2, func() bool {
 		attempt++
 		try := t.ImpatientVisitor(app, fmt.Sprintf("%s-try%d", v.Name, attempt), t.Timeouts.Outage+time.Second)
 		l, err := outageLogin(t, try, acct)
-		if err != nil || l.Status >= 400 {
+		switch {
+		case err != nil:
+			last = "the login: " + err.Error()
+			return false
+		case l.Status >= 400:
+			last = "the login answered " + describeShort(l)
 			return false
 		}
 		d, err := try.Get(t.Context(), t.Target.Routes.StatePath)
-		if err != nil || t.StateOf(d, acct) != Authenticated {
+		if err != nil {
+			last = "the dashboard after the login: " + err.Error()
+			return false
+		}
+		if st := t.StateOf(d, acct); st != Authenticated {
+			last = fmt.Sprintf("the dashboard after the login gave %s: %s", st, describeShort(d))
 			return false
 		}
 		v.SetJar(try.Jar())
 		return true
 	})
+	return ok, last
 }
 
 // describeStates summarises how often each state was seen.
