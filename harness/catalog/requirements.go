@@ -306,9 +306,9 @@ var requirements = []Requirement{
 		NotApplicable: clusterOnly,
 		Source:        "Redis Cluster specification (each key lives on the master of its hash slot); go-redis #2134; FS #263"},
 	{ID: "CLUSTER-2", Level: Must, Profiles: []Profile{RedisCluster}, Title: "Sessions work on every master, without cross-slot operations",
-		Text:          "Sessions whose keys hash to the slots of different masters all work (login, dashboard, a restart of the server, logout), and the server uses no multi-key operation across hash slots: no request fails with a CROSSSLOT error or a MOVED redirection it did not follow.",
+		Text:          "Sessions whose keys hash to the slots of different masters all work (login, dashboard, a restart of the server, a new login over a live session, logout), and the server uses no multi-key operation across hash slots (a RENAME of the old session key to the new one, say): no request fails with a CROSSSLOT error or a MOVED redirection it did not follow.",
 		NotApplicable: clusterOnly,
-		Source:        "Redis Cluster specification (MOVED and ASK redirections; multi-key commands must keep to one hash slot; database 0 only); go-redis #2134; FS #263"},
+		Source:        "Redis Cluster specification (MOVED and ASK redirections; multi-key commands must keep to one hash slot; database 0 only); spring-session #1684 and redisson #1897, #6052 (changeSessionId by RENAME: CROSSSLOT); go-redis #2134; FS #263"},
 
 	// Profile switching
 	{ID: "PROFILE-1", Level: Must, Profiles: []Profile{Cookie}, Title: "Switching to cookie mode works",

@@ -263,6 +263,15 @@ var _ = Describe("Redis Cluster", func() {
 		for _, cs := range sessions {
 			t.ExpectAuthenticated(cs.v, cs.acct, fmt.Sprintf("after a graceful restart, %s's session, whose key is on master %s", cs.v.Name, cs.master))
 		}
+		// A login over a live session replaces it with a new ID, whose key
+		// hashes to another slot: the server must not move the record in
+		// one command of two keys (RENAME).
+		for _, cs := range sessions {
+			r := t.LoginResponse(cs.v, cs.acct)
+			if t.Check(r.Status < 400, "%s logged in again over its session (key on master %s): the login answered %s", cs.v.Name, cs.master, describeShort(r)) {
+				t.ExpectAuthenticated(cs.v, cs.acct, fmt.Sprintf("after %s logged in again over its session", cs.v.Name))
+			}
+		}
 		for _, cs := range sessions {
 			r := t.LogoutResponse(cs.v)
 			t.Check(r.Status < 500, "%s's logout (its key is on master %s) answered %s", cs.v.Name, cs.master, describeShort(r))
