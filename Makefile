@@ -1,5 +1,6 @@
 # sessionconf: conformance suite for persistent login sessions.
 #   make conformance   the reference in every profile (Redis in a container)
+#   make topologies    the reference on Redis Sentinel and Redis Cluster
 #   make test          everything: unit tests, conformance, browser, self-test
 # See README.md.
 
@@ -17,7 +18,7 @@ TARGET ?= $(REFERENCE_TARGETS)
 # Extra flags for `sessionconf run`, e.g. RUNFLAGS='-label-filter=MUST -v'.
 RUNFLAGS ?=
 
-.PHONY: all build run test unit conformance browser container flask php django examples selftest bench redis-image spec check-spec fuzz clean
+.PHONY: all build run test unit conformance topologies browser container flask php django examples selftest bench redis-image spec check-spec fuzz clean
 
 all: build
 
@@ -30,6 +31,17 @@ build:
 conformance: build
 	.ci/deps redis image browser
 	$(SESSIONCONF) run -target $(TARGET) -reports $(REPORTS) $(RUNFLAGS)
+
+## topologies: the reference on the Redis topologies: the redis-sentinel
+##   profile (master, replica, three Sentinels: failovers) and the
+##   redis-cluster profile (three masters: keys over every node, a master's
+##   outage), HTTP suite, Redis in containers on the host network (or
+##   local redis-server processes: RUNFLAGS=-redis-provider=local);
+##   TOPOLOGY_TARGETS=... for another implementation's topology manifests
+TOPOLOGY_TARGETS ?= fixtures/targets/reference-redis-sentinel.yaml,fixtures/targets/reference-redis-cluster.yaml
+topologies: build
+	.ci/deps redis image
+	$(SESSIONCONF) run -target $(TOPOLOGY_TARGETS) -suites http -reports $(REPORTS)/topologies $(RUNFLAGS)
 
 ## browser: the browser suite alone (headless Debian chromium) against the
 ##   reference in every profile, or TARGET=manifest.yaml; BROWSER_PROCS
@@ -115,15 +127,16 @@ fuzz:
 	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	done
 
-## bench: wrk on loopback against the reference, file and Redis stores:
-##   req/s, p50, p99 of the dashboard and the login; BENCHFLAGS='-duration 5s'
+## bench: wrk on loopback against the reference, file, Redis and Redis
+##   Cluster (three local masters) stores side by side: req/s, p50, p99 of
+##   the dashboard and the login; BENCHFLAGS='-duration 5s'
 BENCHFLAGS ?=
 bench: build
 	.ci/deps bench redis
 	$(GO) run ./reference/cmd/refbench -bin $(BIN)/refserver $(BENCHFLAGS)
 
 ## test: everything CI runs
-test: unit fuzz check-spec conformance container examples selftest
+test: unit fuzz check-spec conformance topologies container examples selftest
 
 ## redis-image: the offline Redis image from Debian's redis-server (no registry);
 ##   skipped when present, FORCE=1 rebuilds, SESSIONCONF_REDIS_IMAGE=tag renames

@@ -1,13 +1,15 @@
 // Command refbench measures the reference server with wrk on loopback: the
 // authenticated dashboard (GET /organizer/ with a session cookie) and the
-// login (POST /organizer/login), with the file store and with Redis, and
-// prints req/s, p50 and p99 for each. `make bench` runs it.
+// login (POST /organizer/login), with the file store, with one Redis and
+// with a Redis Cluster of three masters, and prints req/s, p50 and p99 for
+// each, side by side. `make bench` runs it.
 //
-//	refbench [-duration 10s] [-threads 2] [-connections 32] [-stores filesystem,redis]
+//	refbench [-duration 10s] [-threads 2] [-connections 32] [-stores filesystem,redis,redis-cluster]
 //
 // It starts bin/refserver (building it if missing) as a child process per
-// store, a local redis-server for the Redis store, logs in once to get a
-// cookie, and runs `wrk -tN -cN -dN --latency` against each endpoint.
+// store, local redis-servers for the Redis stores (one, or three in
+// cluster mode), logs in once to get a cookie, and runs
+// `wrk -tN -cN -dN --latency` against each endpoint.
 package main
 
 import (
@@ -71,7 +73,7 @@ func main() {
 	flag.StringVar(&o.bin, "bin", "bin/refserver", "the reference binary (built with go build when missing)")
 	flag.StringVar(&o.accounts, "accounts", "", "accounts fixtures (default: the reference's built-in ones, low-cost bcrypt, so login measures sessions more than bcrypt)")
 	flag.StringVar(&o.wrk, "wrk", "wrk", "the wrk binary (Debian package wrk)")
-	flag.StringVar(&stores, "stores", "filesystem,redis", "stores to measure: filesystem, redis")
+	flag.StringVar(&stores, "stores", "filesystem,redis,redis-cluster", "stores to measure: filesystem, redis, redis-cluster")
 	flag.StringVar(&endpoints, "endpoints", "dashboard,login", "endpoints to measure: dashboard, login")
 	flag.StringVar(&o.logDir, "logs", "", "keep the servers' output in this directory (default: discarded)")
 	flag.Parse()
@@ -112,6 +114,7 @@ func run(o options) ([]result, error) {
 	for _, st := range o.stores {
 		env := []string{}
 		var redis *redisserver.Server
+		var clus *cluster
 		switch st {
 		case "filesystem":
 			env = append(env, "SESSION_TYPE=filesystem", "SESSION_FILE_DIR="+filepath.Join(tmp, "sessions-"+strconv.Itoa(len(results))))
@@ -123,13 +126,24 @@ func run(o options) ([]result, error) {
 				return results, err
 			}
 			env = append(env, "SESSION_TYPE=redis", "REDIS_URL="+redis.URL(0))
+		case "redis-cluster":
+			ctx, cancel := context.WithTimeout(context.Background(), 6*redisserver.StartTimeout)
+			clus, err = startCluster(ctx)
+			cancel()
+			if err != nil {
+				return results, fmt.Errorf("redis-cluster: %w", err)
+			}
+			env = append(env, "SESSION_TYPE=redis", "REDIS_URL="+clus.url())
 		default:
-			return results, fmt.Errorf("unknown store %q (want filesystem or redis)", st)
+			return results, fmt.Errorf("unknown store %q (want filesystem, redis or redis-cluster)", st)
 		}
 		rs, err := measureStore(o, st, env, script)
 		results = append(results, rs...)
 		if redis != nil {
 			redis.Close()
+		}
+		if clus != nil {
+			clus.close()
 		}
 		if err != nil {
 			return results, err
