@@ -15,6 +15,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/containertarget"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
+	"github.com/sessionconf/sessionconf/harness/launch"
 	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/supervisor"
 	"github.com/sessionconf/sessionconf/harness/tlscert"
@@ -131,21 +132,9 @@ func needsRedis(m *manifest.Manifest, p catalog.Profile) bool {
 }
 
 // topologyUnsupported says why m cannot be tested in topology profile p
-// ("" when it can). The topologies' servers live in the host's network
-// (their Sentinels and cluster nodes hand out 127.0.0.1 addresses), which
-// a target in a container cannot reach; an external stack brings its own
-// Redis, which the harness can neither fail over nor split.
+// ("" when it can).
 func topologyUnsupported(m *manifest.Manifest, p catalog.Profile) string {
-	if !p.IsTopology() {
-		return ""
-	}
-	switch m.Mode() {
-	case "container":
-		return fmt.Sprintf("the %s profile's servers run in the host's network and hand out 127.0.0.1 addresses, which a target in a container cannot reach: run the target as a process (process:) to test it", p)
-	case "external":
-		return fmt.Sprintf("the harness starts the %s profile's servers itself; an external stack brings its own Redis, which the harness can neither fail over nor split", p)
-	}
-	return ""
+	return launch.TopologyUnsupported(m, p)
 }
 
 // attachRun runs on every Ginkgo process with process 1's data.

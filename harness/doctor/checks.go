@@ -292,9 +292,11 @@ type profileCheck struct {
 	profile  catalog.Profile
 	stateDir string
 	redis    *doctorRedis
-	timeouts map[string]time.Duration
-	suites   []string
-	secret   string
+	// topoClient is the harness's client of a topology profile's Redis.
+	topoClient goredis.UniversalClient
+	timeouts   map[string]time.Duration
+	suites     []string
+	secret     string
 }
 
 // redisDB is the database the doctor gives the target (0 stays empty, so a
@@ -313,6 +315,15 @@ func checkProfile(ctx context.Context, c *checklist, pc profileCheck) {
 			pc.redis.inst.Client(db).FlushDB(ctx)
 		}
 		cfg.RedisURL = pc.redis.inst.URL(redisDB)
+	}
+	if pc.profile.IsTopology() && pc.redis != nil {
+		url, client, err := pc.redis.topology(ctx, m, pc.profile)
+		if err != nil {
+			c.fail(nil, "start the Docker engine or apt-get install redis-server; check redis_urls in the manifest", "the %s profile's Redis: %v", pc.profile, err)
+			return
+		}
+		c.pass("Redis: %s for the %s profile; the app gets %s=%s", pc.redis.prov.Kind(), pc.profile, *m.Settings.RedisURL, url)
+		cfg.RedisURL, pc.topoClient = url, client
 	}
 	store, storeNote := doctorStore(m, pc, cfg)
 	var before []inspect.Record
@@ -408,6 +419,11 @@ func doctorStore(m *manifest.Manifest, pc profileCheck, cfg instance.Config) (in
 			return nil, "no Redis"
 		}
 		return inspect.Redis{Client: pc.redis.inst.Client(redisDB), DB: redisDB, Prefix: m.Store.RedisPrefix}, ""
+	case catalog.RedisSentinel, catalog.RedisCluster:
+		if pc.topoClient == nil {
+			return nil, "no Redis"
+		}
+		return inspect.Redis{Client: pc.topoClient, DB: redisDB, Prefix: m.Store.RedisPrefix}, ""
 	}
 	return nil, ""
 }
@@ -929,6 +945,9 @@ func recentDirs(root string, since time.Time, depth int) []string {
 func redisStoreHint(ctx context.Context, m *manifest.Manifest, pc profileCheck) string {
 	if m.External != nil || pc.redis == nil {
 		return "store.redis_url and store.redis_prefix must say where the external target keeps its session keys"
+	}
+	if pc.profile.IsTopology() {
+		return fmt.Sprintf("no key under store.redis_prefix %q appeared where the %s profile's sessions go: settings.redis_url must name the env var your app reads (now %q), redis_urls the form it takes, and profile_env must select the Redis store", m.Store.RedisPrefix, pc.profile, *m.Settings.RedisURL)
 	}
 	keys, _ := inspect.Redis{Client: pc.redis.inst.Client(redisDB), DB: redisDB}.AllKeys(ctx)
 	if len(keys) > 0 {

@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	goredis "github.com/redis/go-redis/v9"
 	"io"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/containertarget"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
+	"github.com/sessionconf/sessionconf/harness/launch"
 	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/runner"
@@ -166,6 +168,11 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 
 	runnable := checkRunnable(ctx, c, m)
 	needRedis := m.Mode() != "external" && contains(profiles, catalog.Redis)
+	for _, p := range profiles {
+		if p.IsTopology() && launch.TopologyUnsupported(m, p) == "" {
+			needRedis = true
+		}
+	}
 	checkDocker(ctx, c, m, needRedis)
 	if contains(suites, "browser") {
 		checkChromium(ctx, c, true)
@@ -201,7 +208,11 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 			c.skipped("not started: the target cannot run (see above)")
 			continue
 		}
-		if p == catalog.Redis && needRedis && redis == nil {
+		if why := launch.TopologyUnsupported(m, p); why != "" {
+			c.skipped("not started: %s", why)
+			continue
+		}
+		if (p == catalog.Redis || p.IsTopology()) && needRedis && redis == nil {
 			c.skipped("not started: no Redis to give it (see above)")
 			continue
 		}
@@ -263,8 +274,36 @@ func randomSecret() string {
 // doctorRedis is the Redis the doctor gives redis-profile targets, started
 // the way a run starts it.
 type doctorRedis struct {
-	prov *redisprov.Provider
-	inst *redisprov.Instance
+	prov     *redisprov.Provider
+	inst     *redisprov.Instance
+	sentinel *redisprov.Sentinel // started for the redis-sentinel profile
+	cluster  *redisprov.Cluster  // started for the redis-cluster profile
+}
+
+// topology starts the Redis of topology profile p (once) and returns the
+// URL the target gets, in the manifest's form, and the harness's client of
+// where its sessions go.
+func (r *doctorRedis) topology(ctx context.Context, m *manifest.Manifest, p catalog.Profile) (string, goredis.UniversalClient, error) {
+	var err error
+	switch p {
+	case catalog.RedisSentinel:
+		if r.sentinel == nil {
+			if r.sentinel, err = r.prov.NewSentinel(ctx); err != nil {
+				return "", nil, err
+			}
+		}
+		u, err := m.SentinelURL(r.sentinel.Sentinels(), r.sentinel.MasterName(), redisDB)
+		return u, r.sentinel.Client(redisDB), err
+	case catalog.RedisCluster:
+		if r.cluster == nil {
+			if r.cluster, err = r.prov.NewCluster(ctx); err != nil {
+				return "", nil, err
+			}
+		}
+		u, err := m.ClusterURL(r.cluster.Addrs())
+		return u, r.cluster.Client(), err
+	}
+	return "", nil, fmt.Errorf("%s is not a Redis topology", p)
 }
 
 func (r *doctorRedis) close() {
