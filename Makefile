@@ -35,13 +35,13 @@ conformance: build
 ## topologies: the reference on the Redis topologies: the redis-sentinel
 ##   profile (master, replica, three Sentinels: failovers) and the
 ##   redis-cluster profile (three masters: keys over every node, a master's
-##   outage), HTTP suite, Redis in containers on the host network (or
-##   local redis-server processes: RUNFLAGS=-redis-provider=local);
+##   outage), HTTP and browser suites, Redis in containers on the host
+##   network (or local redis-server processes: RUNFLAGS=-redis-provider=local);
 ##   TOPOLOGY_TARGETS=... for another implementation's topology manifests
 TOPOLOGY_TARGETS ?= fixtures/targets/reference-redis-sentinel.yaml,fixtures/targets/reference-redis-cluster.yaml
 topologies: build
-	.ci/deps redis image
-	$(SESSIONCONF) run -target $(TOPOLOGY_TARGETS) -suites http -reports $(REPORTS)/topologies $(RUNFLAGS)
+	.ci/deps redis image browser
+	$(SESSIONCONF) run -target $(TOPOLOGY_TARGETS) -reports $(REPORTS)/topologies $(RUNFLAGS)
 
 ## browser: the browser suite alone (headless Debian chromium) against the
 ##   reference in every profile, or TARGET=manifest.yaml; BROWSER_PROCS
