@@ -52,7 +52,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.reports, "reports", "reports", "report directory")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only specs matching this Ginkgo label expression, e.g. 'LIFE-1 || LIFE-2', '/^TOKEN-/' or 'MUST' (the run is then marked filtered)")
 	fs.StringVar(&o.knownFailing, "known-failing", "", "known-failing list (default: the manifest's known_failing)")
-	fs.Var(o.timeouts, "timeout", "override a named timeout, e.g. -timeout start=30s (repeatable; names: start, stop, request, tolerance, poll, outage, recovery, browser, spec, logins)")
+	fs.Var(o.timeouts, "timeout", "override a named timeout, e.g. -timeout start=30s (repeatable; names: start, stop, request, tolerance, poll, outage, recovery, failover, browser, spec, logins)")
 	fs.Float64Var(&o.timeoutScale, "timeout-scale", 1, "multiply every timeout (slow machines)")
 	fs.StringVar(&o.redis, "redis-provider", "", "Redis provider: auto (default), container, local or external (with SESSIONCONF_REDIS_URL)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directories of the run (debugging)")
