@@ -116,3 +116,34 @@ func TestTheShippedManifestsLoad(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The topology profiles' URLs default to the reference's forms; a manifest
+// can give its own, and one that does not render is refused at load.
+func TestRedisURLForms(t *testing.T) {
+	m, err := Parse([]byte("name: app\nprofiles: [redis-sentinel, redis-cluster]\nprocess:\n  command: [./app]\n"), "/x/app.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ProfileEnv[catalog.RedisSentinel]["SESSION_TYPE"] != "redis" || m.ProfileEnv[catalog.RedisCluster]["SESSION_TYPE"] != "redis" || *m.Settings.RedisPrefix != "SESSION_KEY_PREFIX" {
+		t.Errorf("profile env %v, redis_prefix %q", m.ProfileEnv, *m.Settings.RedisPrefix)
+	}
+	s, err := m.SentinelURL([]string{"127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"}, "mymaster", 7)
+	if want := "redis://127.0.0.1:1/7?master_name=mymaster&addr=127.0.0.1:2&addr=127.0.0.1:3"; err != nil || s != want {
+		t.Errorf("SentinelURL = %q, %v; want %q", s, err, want)
+	}
+	c, err := m.ClusterURL([]string{"127.0.0.1:4", "127.0.0.1:5"})
+	if want := "redis://127.0.0.1:4?cluster=true&addr=127.0.0.1:5"; err != nil || c != want {
+		t.Errorf("ClusterURL = %q, %v; want %q", c, err, want)
+	}
+
+	own, err := Parse([]byte("name: app\nprocess:\n  command: [./app]\nredis_urls:\n  sentinel: \"sentinel://{{join .Sentinels \\\",\\\"}}/{{.MasterName}}/{{.DB}}\"\n"), "/x/app.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := own.SentinelURL([]string{"h1:1", "h2:2"}, "m", 0); s != "sentinel://h1:1,h2:2/m/0" {
+		t.Errorf("a form of the manifest's own: %q", s)
+	}
+	if _, err := Parse([]byte("name: app\nprocess:\n  command: [./app]\nredis_urls:\n  cluster: \"redis://{{.Hosts}}\"\n"), "/x/app.yaml"); err == nil || !strings.Contains(err.Error(), "redis_urls.cluster") {
+		t.Errorf("a template over an unknown name: %v", err)
+	}
+}
