@@ -156,7 +156,9 @@ var _ = Describe("Redis Sentinel failover", func() {
 		var name, cookie string
 		if login.Status < 400 {
 			name = t.CookieName(app)
-			cookie, _ = john.Cookie(name)
+			if cookie, _ = john.Cookie(name); cookie == "" {
+				t.Broken(fmt.Errorf("john's login answered %s but set no %q cookie: the login did not log in (check accounts, the form fields and cookie.name with `sessionconf doctor`)", describeShort(login), name))
+			}
 		}
 		acknowledged := cookie != ""
 		var written []inspect.Record
@@ -171,8 +173,7 @@ var _ = Describe("Redis Sentinel failover", func() {
 		promoted := t.AwaitFailover(s)
 		if !acknowledged {
 			// Nothing was acknowledged, so nothing can be lost.
-			t.Journal.Event("the login was not acknowledged (%s): a server that waits for the replica (WAIT) may refuse it", describeShort(login))
-			t.Check(login.Status >= 500, "the login before the crash answered %s: neither a success with a session cookie nor a 5xx", describeShort(login))
+			t.Journal.Event("the login was refused (%s): a server that waits for the replica (WAIT) may refuse what it cannot replicate, so nothing acknowledged was lost", describeShort(login))
 			return
 		}
 		t.Journal.Event("john's login was acknowledged (%s) with %d new record(s) on the master, none of which the replica received", describeShort(login), len(written))
