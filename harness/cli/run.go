@@ -68,11 +68,12 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 func run(o runOptions, stdout, stderr io.Writer) int {
-	root, err := runner.RepoRoot()
+	layout, err := runner.FindLayout()
 	if err != nil {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 		return exitUsage
 	}
+	layout.ExportEnv()
 	var jobs []*runner.Job
 	reports, _ := filepath.Abs(o.reports)
 	var manifests []*manifest.Manifest
@@ -95,7 +96,7 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "sessionconf run:", err)
 			return exitUsage
 		}
-		chosen, err := runner.ChooseSuites(root, o.suites)
+		chosen, err := layout.ChooseSuites(o.suites)
 		if err != nil {
 			fmt.Fprintln(stderr, "sessionconf run:", err)
 			return exitUsage
@@ -127,7 +128,7 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "sessionconf: %s, %s profile, %s suite (%s)\n", j.Manifest.Name, j.Profile, j.Suite.Name, j.Manifest.Path)
 	}
-	bins, err := runner.Build(ctx, root, chosen, stderr)
+	bins, err := layout.Binaries(ctx, chosen, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 		return exitFail
@@ -165,7 +166,7 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 				these = append(these, j)
 			}
 		}
-		bins.RunAll(ctx, root, runID, ro, these, parallel, nil, nil)
+		bins.RunAll(ctx, runID, ro, these, parallel, nil, nil)
 	}
 
 	var runs []*results.Run

@@ -137,14 +137,7 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 		timeouts[k] = v
 	}
 
-	suites := []string{"http"}
-	if root, err := runner.RepoRoot(); err == nil {
-		if ss, err := runner.ChooseSuites(root, o.Suites); err == nil {
-			suites = runner.Names(ss)
-		} else {
-			c.fail(nil, "give -suites http and/or browser", "%v", err)
-		}
-	}
+	suites := checkSuites(c, o.Suites)
 
 	// Containers the doctor starts (Redis, a container target) carry this
 	// run ID, so they are removed at the end whatever happens.
@@ -235,6 +228,30 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 	}
 	fmt.Fprintf(w, ". Next: sessionconf run -target %s\n", o.Target)
 	return Healthy
+}
+
+// checkSuites returns the suites the user will run (want, or every suite
+// this sessionconf has) and fails when they cannot run: no checkout or
+// release to take them from, or a name that is no suite.
+func checkSuites(c *checklist, want []string) []string {
+	layout, err := runner.FindLayout()
+	if err != nil {
+		c.fail(nil, "use a release directory (bin/sessionconf with its libexec/) or run inside the checkout", "%v", err)
+		if len(want) > 0 {
+			return want
+		}
+		return runner.Names(runner.Suites)
+	}
+	// The doctor starts Redis the way a run does: with the release's
+	// image recipe.
+	layout.ExportEnv()
+	ss, err := layout.ChooseSuites(want)
+	if err != nil {
+		c.fail(nil, "give -suites http and/or browser", "%v", err)
+		return want
+	}
+	c.pass("suites %s from the %s", strings.Join(runner.Names(ss), ", "), layout)
+	return runner.Names(ss)
 }
 
 func joinProfiles(ps []catalog.Profile) string {
