@@ -14,8 +14,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +45,23 @@ type Options struct {
 	Redis    string   // the Redis provider
 	Timeouts map[string]time.Duration
 	Keep     bool // keep the state directory
+	// Reports is the report directory (default "reports", as for run): the
+	// target's logs are kept in its doctor/<profile>/, so the log a failed
+	// check points to is still there after the doctor exits.
+	Reports string
+}
+
+// LogDir is where a doctor run keeps the target's logs.
+func (o Options) LogDir() string {
+	reports := o.Reports
+	if reports == "" {
+		reports = "reports"
+	}
+	dir, err := filepath.Abs(filepath.Join(reports, "doctor"))
+	if err != nil {
+		return filepath.Join(reports, "doctor")
+	}
+	return dir
 }
 
 // Outcome is how a doctor run ended.
@@ -94,7 +113,8 @@ func (c *checklist) note(fix, format string, args ...any) {
 	c.line("!", fmt.Sprintf(format, args...), nil, fix)
 }
 
-// skipped is a check that could not be made because an earlier one failed.
+// skipped is a check that could not be made because an earlier one
+// failed, or that the run the user plans does not need.
 func (c *checklist) skipped(format string, args ...any) {
 	c.skip++
 	c.line("–", fmt.Sprintf(format, args...), nil, "")
@@ -161,9 +181,9 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 	needRedis := m.Mode() != "external" && contains(profiles, catalog.Redis)
 	checkDocker(ctx, c, m, needRedis)
 	if contains(suites, "browser") {
-		checkChromium(ctx, c, true)
+		checkChromium(ctx, c)
 	} else {
-		checkChromium(ctx, c, false)
+		c.skipped("Chromium: not checked (-suites %s: only the browser suite needs it)", strings.Join(suites, ","))
 	}
 
 	var redis *doctorRedis
@@ -179,6 +199,11 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 		c.fail(nil, "", "create a state directory: %v", err)
 		return Problems
 	}
+	// The logs live outside the state directory, which goes at the end:
+	// a failed check names its log, and the user reads it afterwards. Only
+	// the doctor's own directory of the reports is replaced.
+	logs := o.LogDir()
+	os.RemoveAll(logs)
 	defer func() {
 		supervisor.KillAll()
 		if o.Keep {
@@ -198,17 +223,20 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 			c.skipped("not started: no Redis to give it (see above)")
 			continue
 		}
-		dir := filepath.Join(state, string(p))
-		if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
-			c.fail(nil, "", "create %s: %v", dir, err)
+		dir, logDir := filepath.Join(state, string(p)), filepath.Join(logs, string(p))
+		if err := errors.Join(os.MkdirAll(dir, 0o755), os.MkdirAll(logDir, 0o755)); err != nil {
+			c.fail(nil, "", "create the profile's directories: %v", err)
 			continue
 		}
-		checkProfile(ctx, c, profileCheck{m: m, profile: p, stateDir: dir, redis: redis, timeouts: timeouts, suites: suites, secret: randomSecret()})
+		checkProfile(ctx, c, profileCheck{m: m, profile: p, stateDir: dir, logDir: logDir, redis: redis, timeouts: timeouts, suites: suites, secret: randomSecret()})
 		if ctx.Err() != nil {
 			break
 		}
 	}
 
+	if logged(logs) {
+		fmt.Fprintf(w, "\nThe target's logs: %s\n", logs)
+	}
 	fmt.Fprintln(w)
 	switch {
 	case ctx.Err() != nil:
@@ -226,7 +254,11 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 	if c.warn > 0 {
 		fmt.Fprintf(w, " (%d note(s) marked !)", c.warn)
 	}
-	fmt.Fprintf(w, ". Next: sessionconf run -target %s\n", o.Target)
+	next := "sessionconf run -target " + o.Target
+	if len(o.Suites) > 0 {
+		next += " -suites " + strings.Join(o.Suites, ",")
+	}
+	fmt.Fprintf(w, ". Next: %s\n", next)
 	return Healthy
 }
 
@@ -252,6 +284,19 @@ func checkSuites(c *checklist, want []string) []string {
 	}
 	c.pass("suites %s from the %s", strings.Join(runner.Names(ss), ", "), layout)
 	return runner.Names(ss)
+}
+
+// logged reports whether dir holds a file.
+func logged(dir string) bool {
+	found := false
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 func joinProfiles(ps []catalog.Profile) string {
