@@ -86,6 +86,8 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 		known := o.knownFailing
 		if known == "" {
 			known = m.KnownFailingPath()
+		} else if abs, err := filepath.Abs(known); err == nil {
+			known = abs // the suites run in their binaries' directory
 		}
 		if _, err := knownfail.Load(known); err != nil {
 			fmt.Fprintln(stderr, err)

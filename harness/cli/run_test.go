@@ -65,6 +65,26 @@ func TestAStaleKnownFailingEntryFailsTheRun(t *testing.T) {
 	}
 }
 
+// A -known-failing path relative to the working directory is read from
+// there, although the suites run in their binaries' directory.
+func TestARelativeKnownFailingListIsFound(t *testing.T) {
+	// A directory below the working one: a path into /tmp would resolve
+	// from anywhere (enough ../ reach the root).
+	dir, err := os.MkdirTemp(".", "known-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	rel := filepath.Join(dir, "known")
+	if err := os.WriteFile(rel, []byte("PERSIST-1  # wrongly listed: the reference keeps it\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, run := sessionconf(t, "run", "-target", reference(t, "filesystem"), "-label-filter", "PERSIST-1", "-known-failing", rel)
+	if run == nil || statusOf(run, "PERSIST-1") != results.XPass {
+		t.Fatalf("want PERSIST-1 xpass from the list %s, got exit %d:\n%s", rel, code, out)
+	}
+}
+
 func TestAnEntryNamingNoRequirementIsRefused(t *testing.T) {
 	list := writeFile(t, "known", "PERSIST-99  # renamed long ago\n")
 	code, out, _ := sessionconf(t, "run", "-target", reference(t, "filesystem"), "-known-failing", list)
