@@ -17,7 +17,7 @@ TARGET ?= $(REFERENCE_TARGETS)
 # Extra flags for `sessionconf run`, e.g. RUNFLAGS='-label-filter=MUST -v'.
 RUNFLAGS ?=
 
-.PHONY: all build run test unit conformance browser container flask php django examples selftest bench redis-image spec check-spec fuzz clean dist dist-check
+.PHONY: all build run test unit conformance browser container flask php django examples selftest bench redis-image spec check-spec fuzz clean dist dist-check image image-check
 
 all: build
 
@@ -147,6 +147,14 @@ DIST_CHECK_FLAGS ?=
 dist-check: dist
 	.ci/deps redis image
 	fixtures/release/check.sh $(DIST).tar.gz $(DIST_CHECK_FLAGS)
+
+## image: a container image of the release (Debian with chromium and
+##   redis-server), built locally with debootstrap and docker import, no
+##   registry: sessionconf:<version>. image-check runs the reference in it.
+image: dist
+	fixtures/release/image.sh $(DIST)
+image-check: image
+	fixtures/release/image-check.sh sessionconf:$(VERSION)
 
 ## test: everything CI runs
 test: unit fuzz check-spec conformance container examples selftest dist-check
