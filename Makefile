@@ -17,7 +17,7 @@ TARGET ?= $(REFERENCE_TARGETS)
 # Extra flags for `sessionconf run`, e.g. RUNFLAGS='-label-filter=MUST -v'.
 RUNFLAGS ?=
 
-.PHONY: all build run test unit conformance browser container flask php django examples selftest bench redis-image spec check-spec fuzz clean dist dist-check image image-check
+.PHONY: all build run test unit conformance browser container flask php django examples selftest bench redis-image spec check-spec fuzz clean dist dist-check install-check image image-check
 
 all: build
 
@@ -147,6 +147,14 @@ DIST_CHECK_FLAGS ?=
 dist-check: dist
 	.ci/deps redis image
 	fixtures/release/check.sh $(DIST).tar.gz $(DIST_CHECK_FLAGS)
+
+## install-check: `go install .../harness/cmd/sessionconf@v<version>` of
+##   the committed tree (served by a file:// module proxy), run outside the
+##   checkout: the installed binary compiles the suites from the module
+##   cache. A fresh module cache: a minute or two.
+install-check:
+	.ci/deps redis
+	fixtures/release/install-check.sh
 
 ## image: a container image of the release (Debian with chromium and
 ##   redis-server), built locally with debootstrap and docker import, no
