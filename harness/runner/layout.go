@@ -99,7 +99,7 @@ func findLayout(exe, wd string, info *debug.BuildInfo, download func(version str
 	}
 	var starts []string
 	for _, s := range []string{wd, filepath.Dir(exe)} {
-		if s != "" && s != "." {
+		if s != "" && s != "." && !slices.Contains(starts, s) {
 			starts = append(starts, s)
 		}
 	}

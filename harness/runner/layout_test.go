@@ -144,3 +144,13 @@ func TestReleaseExportsItsRedisImageRecipe(t *testing.T) {
 		t.Errorf("the user's SESSIONCONF_REDIS_IMAGE_SCRIPT was replaced by %q", got)
 	}
 }
+
+// Run from the directory the binary is in: that directory is named once.
+func TestFindLayoutNamesEachPlaceOnce(t *testing.T) {
+	exe := fakeRelease(t)
+	dir := filepath.Dir(exe)
+	_, err := findLayout(exe, dir, nil, noDownload)
+	if err == nil || strings.Contains(err.Error(), dir+" or "+dir) {
+		t.Errorf("want an error naming %s once as a place to look, got %v", dir, err)
+	}
+}
