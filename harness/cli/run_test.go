@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -54,6 +55,69 @@ func TestRunPassesTheReference(t *testing.T) {
 	}
 	if !strings.Contains(out, "2 passed, 0 failed") || !run.Filtered {
 		t.Errorf("want the verdict line and a filtered run:\n%s", out)
+	}
+	for _, id := range []string{"PERSIST-1", "TOKEN-12"} {
+		line := regexp.MustCompile(`(?m)^\[[12]/2\] pass ` + id + ` filesystem/http \d+(\.\d)?s$`)
+		if !line.MatchString(out) {
+			t.Errorf("want a progress line %q as the spec ends:\n%s", line, out)
+		}
+	}
+	if strings.Contains(out, "--- FAIL") || strings.Contains(out, "Ran 2 of") {
+		t.Errorf("Ginkgo's own output leaked into the run's:\n%s", out)
+	}
+}
+
+func TestQuietPrintsOnlyTheSummary(t *testing.T) {
+	code, out, _ := sessionconf(t, "run", "-q", "-target", reference(t, "filesystem"), "-label-filter", "TOKEN-12")
+	if code != exitOK || !strings.Contains(out, "1 passed, 0 failed") {
+		t.Fatalf("exit %d, want the verdict line:\n%s", code, out)
+	}
+	for _, noise := range []string{"[1/1]", "REQUIREMENT", "filesystem profile, http suite"} {
+		if strings.Contains(out, noise) {
+			t.Errorf("-q printed %q:\n%s", noise, out)
+		}
+	}
+}
+
+func TestRerunFailedRunsOnlyWhatFailedWithItsCommand(t *testing.T) {
+	// A first run in which TOKEN-12 "failed": an xfail listed for
+	// PERSIST-1 that the reference passes is an xpass, a failing status.
+	list := writeFile(t, "known", "PERSIST-1  # wrongly listed\n")
+	code, out, first := sessionconf(t, "run", "-target", reference(t, "filesystem"), "-label-filter", "PERSIST-1 || TOKEN-12", "-known-failing", list)
+	if code != exitFail || first == nil {
+		t.Fatalf("first run: exit %d:\n%s", code, out)
+	}
+	var again string
+	for _, r := range first.Results {
+		if r.Requirement == "PERSIST-1" {
+			again = r.Reproduce
+		}
+	}
+	if !strings.Contains(again, "-profiles filesystem -suites http -label-filter PERSIST-1 -keep") || !strings.Contains(out, "again: "+again) {
+		t.Errorf("want the reproduce command in results and console, got %q:\n%s", again, out)
+	}
+	dir := t.TempDir()
+	if _, err := first.WriteJSON(dir); err != nil {
+		t.Fatal(err)
+	}
+	code, out, second := sessionconf(t, "run", "-rerun-failed", filepath.Join(dir, "results.json"))
+	if code != exitOK || second == nil {
+		t.Fatalf("rerun: exit %d (the manifest's own known-failing list passes PERSIST-1):\n%s", code, out)
+	}
+	if statusOf(second, "PERSIST-1") != results.Pass || statusOf(second, "TOKEN-12") != results.Skipped {
+		t.Errorf("rerun ran PERSIST-1 %s, TOKEN-12 %s; want only PERSIST-1", statusOf(second, "PERSIST-1"), statusOf(second, "TOKEN-12"))
+	}
+}
+
+func TestRerunOfACleanRunRunsNothing(t *testing.T) {
+	dir := t.TempDir()
+	clean := &results.Run{Target: results.Target{Manifest: reference(t, "filesystem")}, Results: []results.Result{{Requirement: "PERSIST-1", Profile: "filesystem", Suite: "http", Status: results.Pass}}}
+	if _, err := clean.WriteJSON(dir); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := sessionconf(t, "run", "-rerun-failed", filepath.Join(dir, "results.json"))
+	if code != exitOK || !strings.Contains(out, "nothing to run again") {
+		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
 

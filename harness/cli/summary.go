@@ -15,9 +15,58 @@ import (
 	"github.com/sessionconf/sessionconf/harness/runner"
 )
 
-// printSummary prints the requirement x profile table, the counts and the
-// verdict line CI reads ("N passed, N failed").
-func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports string) {
+// printSummary prints the failures, the requirement x profile table, the
+// counts and the verdict line CI reads ("N passed, N failed"); quiet
+// leaves out the failures and the table.
+func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports string, quiet bool) {
+	if !quiet {
+		printFailures(w, run)
+		printTable(w, run)
+	}
+	printCounts(w, run, jobs, reports, quiet)
+}
+
+// printFailures lists what failed, each with its first message and the
+// command that runs it again.
+func printFailures(w io.Writer, run *results.Run) {
+	var bad []results.Result
+	for _, r := range run.Results {
+		if r.Status.Failing() {
+			bad = append(bad, r)
+		}
+	}
+	if len(bad) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nFailures (%d):\n", len(bad))
+	for _, r := range bad {
+		msg := "(no message)"
+		if len(r.Messages) > 0 {
+			msg = headline(r.Messages[0])
+		}
+		more := ""
+		if n := len(r.Messages) - 1; n > 0 {
+			more = fmt.Sprintf(" (+%d more in the report)", n)
+		}
+		fmt.Fprintf(w, "  %s %s %s/%s: %s%s\n", r.Status, r.Requirement, r.Profile, suiteOf(r), msg, more)
+		if r.Reproduce != "" {
+			fmt.Fprintf(w, "      again: %s\n", r.Reproduce)
+		}
+	}
+}
+
+// headline is a message's first line, with the next one when the first
+// only announces it ("... the log ends with:").
+func headline(msg string) string {
+	lines := strings.SplitN(strings.TrimSpace(msg), "\n", 3)
+	if len(lines) > 1 && strings.HasSuffix(lines[0], ":") {
+		return lines[0] + " " + strings.TrimSpace(lines[1])
+	}
+	return lines[0]
+}
+
+// printTable prints the requirement x profile table.
+func printTable(w io.Writer, run *results.Run) {
 	cells := map[string]map[string][]string{} // id -> profile -> statuses by suite
 	for _, r := range run.Results {
 		if cells[r.Requirement] == nil {
@@ -47,7 +96,11 @@ func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports str
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+}
 
+// printCounts prints the counts per profile, what to do about failures,
+// the MUSTs not checked, where the reports are and the verdict line.
+func printCounts(w io.Writer, run *results.Run, jobs []*runner.Job, reports string, quiet bool) {
 	fmt.Fprintln(w)
 	for _, p := range run.Profiles {
 		counts := map[results.Status]int{}
@@ -84,7 +137,7 @@ func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports str
 			failed[r.Profile][r.Requirement] = strings.Join(r.Messages, " ")
 		}
 	}
-	if len(failed) > 0 {
+	if len(failed) > 0 && !quiet {
 		fmt.Fprintln(w, "\nIf these failures are known and accepted, add them with a reason to the target's known-failing list:")
 		for _, p := range run.Profiles {
 			if f := failed[p]; len(f) > 0 {

@@ -7,6 +7,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -189,6 +190,9 @@ type Job struct {
 	Profile  catalog.Profile
 	Dir      string // its report directory
 	Filter   string // its Ginkgo label filter ("" for none)
+	// Progress, when set, is the file its specs append progress events to
+	// (harness/progress).
+	Progress string
 	// Ready, when not nil, is closed once the job may start (what it runs
 	// has been built).
 	Ready <-chan struct{}
@@ -247,6 +251,9 @@ func (b *Binaries) Run(ctx context.Context, root, runID string, o Options, j *Jo
 	}
 	if o.Keep {
 		args = append(args, "-sessionconf.keep")
+	}
+	if j.Progress != "" {
+		args = append(args, "-sessionconf.progress="+j.Progress)
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = root, log, log
@@ -307,6 +314,39 @@ dispatch:
 	wg.Wait()
 }
 
+// Count is how many specs the job will run: a dry run of its suite with
+// its filter (nothing starts), for "[n/N]" progress lines.
+func (b *Binaries) Count(ctx context.Context, root string, j *Job) (int, error) {
+	tmp, err := os.MkdirTemp("", "sessionconf-count-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp)
+	report := filepath.Join(tmp, "report.json")
+	args := []string{"-ginkgo.dry-run", "-ginkgo.json-report=" + report, "-sessionconf.target=" + j.Path, "-sessionconf.profile=" + string(j.Profile)}
+	if j.Filter != "" {
+		args = append(args, "-ginkgo.label-filter="+j.Filter)
+	}
+	cmd := exec.CommandContext(ctx, b.Of(j.Suite), args...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("counting the specs of the %s suite: %v\n%s", j.Suite.Name, err, out)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		return 0, err
+	}
+	// Ginkgo's JSON report, only the field needed (the runner does not
+	// import Ginkgo).
+	var suites []struct {
+		PreRunStats struct{ SpecsThatWillRun int }
+	}
+	if err := json.Unmarshal(data, &suites); err != nil || len(suites) == 0 {
+		return 0, fmt.Errorf("counting the specs of the %s suite: unreadable report: %v", j.Suite.Name, err)
+	}
+	return suites[0].PreRunStats.SpecsThatWillRun, nil
+}
+
 // Results reads the job's results.json.
 func (j *Job) Results() (*results.Run, error) {
 	return results.ReadJSON(filepath.Join(j.Dir, "results.json"))
@@ -319,6 +359,20 @@ func PrintLog(w io.Writer, j *Job) {
 		return
 	}
 	fmt.Fprintf(w, "\n===== %s profile, %s suite: %s =====\n%s\n", j.Profile, j.Suite.Name, j.Log, strings.TrimRight(string(data), "\n"))
+}
+
+// PrintLogTail copies the last n lines of the job's output to w: enough
+// to see why a suite run wrote no results, without Ginkgo's whole log.
+func PrintLogTail(w io.Writer, j *Job, n int) {
+	data, err := os.ReadFile(j.Log)
+	if err != nil {
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	fmt.Fprintf(w, "\n===== %s profile, %s suite, the last %d lines of %s =====\n%s\n", j.Profile, j.Suite.Name, len(lines), j.Log, strings.Join(lines, "\n"))
 }
 
 // ErrorRun stands for a suite run that produced no results: every
