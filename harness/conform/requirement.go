@@ -238,7 +238,7 @@ func collect(report ginkgo.Report) *results.Run {
 	}
 	if c := current.data.Costs; current.manifest != nil {
 		run.SuiteRuns = []results.SuiteRun{{Profile: string(labelProfile()), Suite: suiteName, Seed: report.SuiteConfig.RandomSeed,
-			Measured: c.Measured, Start: c.Start.Seconds(), Login: c.Login.Seconds()}}
+			Started: report.StartTime, Measured: c.Measured, Start: c.Start.Seconds(), Login: c.Login.Seconds()}}
 	}
 	setupFailure := ""
 	for _, sr := range report.SpecReports {

@@ -79,12 +79,15 @@ type Target struct {
 // took (the fastest of a few, before any spec ran; specs size their
 // samples and bound their waits by it).
 type SuiteRun struct {
-	Profile  string  `json:"profile"`
-	Suite    string  `json:"suite"`
-	Seed     int64   `json:"seed,omitempty"`
-	Measured bool    `json:"costs_measured"` // false: the target did not start or log in
-	Start    float64 `json:"start_seconds"`
-	Login    float64 `json:"login_seconds"`
+	Profile string `json:"profile"`
+	Suite   string `json:"suite"`
+	Seed    int64  `json:"seed,omitempty"`
+	// Started is when the suite run began (the suites of a run go one
+	// after another): the JUnit testsuite's timestamp.
+	Started  time.Time `json:"started,omitzero"`
+	Measured bool      `json:"costs_measured"` // false: the target did not start or log in
+	Start    float64   `json:"start_seconds"`
+	Login    float64   `json:"login_seconds"`
 }
 
 // Run is a whole results.json.
