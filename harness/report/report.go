@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
@@ -445,10 +446,16 @@ func tip(r results.Result) string {
 	return s
 }
 
+// firstLine is s's first line, cut to at most n bytes on a character
+// boundary.
 func firstLine(s string, n int) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	if len(s) > n {
-		s = s[:n] + "…"
+		cut := n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }
