@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -38,6 +40,7 @@ type runOptions struct {
 	redis        string
 	keep         bool
 	verbose      bool
+	summaryMD    string
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) int {
@@ -57,6 +60,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.redis, "redis-provider", "", "Redis provider: auto (default), container, local or external (with SESSIONCONF_REDIS_URL)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directories of the run (debugging)")
 	fs.BoolVar(&o.verbose, "v", false, "print every suite run's full output, not only failed ones")
+	fs.StringVar(&o.summaryMD, "summary-md", "", "append a Markdown summary of the run to this file (e.g. \"$GITHUB_STEP_SUMMARY\")")
 	if code, ok := noPositional(fs, args); !ok {
 		return code
 	}
@@ -76,6 +80,7 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 	var jobs []*runner.Job
 	reports, _ := filepath.Abs(o.reports)
 	var manifests []*manifest.Manifest
+	targetOf := map[string]string{} // profile -> its manifest, as given
 	for _, path := range o.targets {
 		m, err := manifest.Load(path)
 		if err != nil {
@@ -101,6 +106,7 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		for _, p := range profiles {
+			targetOf[string(p)] = path
 			for _, s := range chosen {
 				if slices.ContainsFunc(jobs, func(j *runner.Job) bool { return j.Profile == p && j.Suite == s }) {
 					fmt.Fprintf(stderr, "sessionconf run: the %s profile is given by two manifests\n", p)
@@ -192,6 +198,7 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 	merged.Target = results.Target{Name: m.Name, Manifest: strings.Join(paths, ", "), Mode: m.Mode()}
 	merged.Duration = time.Since(start).Seconds()
 	merged.Started = start
+	merged.FillReproduce(o.rerun(targetOf))
 	if _, err := merged.WriteJSON(reports); err != nil {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 	}
@@ -199,6 +206,9 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 	}
 	writeHTMLReport(reports, merged, stderr)
+	if o.summaryMD != "" {
+		writeSummaryMarkdown(o.summaryMD, merged, stderr)
+	}
 	printSummary(stdout, merged, jobs, reports)
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "sessionconf: interrupted")
@@ -208,4 +218,25 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// rerun is what a failure's reproduce command repeats of this run: each
+// profile's manifest as given, and the flags that can change a verdict.
+// Not -reports: the command is for a person at a terminal, and the
+// default directory is the one they read.
+func (o runOptions) rerun(targetOf map[string]string) results.Rerun {
+	rr := results.Rerun{Targets: targetOf}
+	if o.knownFailing != "" {
+		rr.Flags = append(rr.Flags, "-known-failing", o.knownFailing)
+	}
+	if o.redis != "" {
+		rr.Flags = append(rr.Flags, "-redis-provider", o.redis)
+	}
+	if o.timeoutScale != 1 {
+		rr.Flags = append(rr.Flags, "-timeout-scale", strconv.FormatFloat(o.timeoutScale, 'g', -1, 64))
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.timeouts)) {
+		rr.Flags = append(rr.Flags, "-timeout", name+"="+o.timeouts[name])
+	}
+	return rr
 }

@@ -59,9 +59,24 @@ func TestRunPassesTheReference(t *testing.T) {
 
 func TestAStaleKnownFailingEntryFailsTheRun(t *testing.T) {
 	list := writeFile(t, "known", "PERSIST-1  # wrongly listed: the reference keeps it\n")
-	code, out, run := sessionconf(t, "run", "-target", reference(t, "filesystem"), "-label-filter", "PERSIST-1", "-known-failing", list)
+	summary := writeFile(t, "summary.md", "earlier step\n")
+	code, out, run := sessionconf(t, "run", "-target", reference(t, "filesystem"), "-label-filter", "PERSIST-1", "-known-failing", list, "-summary-md", summary)
 	if code != exitFail || run == nil || statusOf(run, "PERSIST-1") != results.XPass {
 		t.Fatalf("want exit 1 with PERSIST-1 xpass, got exit %d:\n%s", code, out)
+	}
+	// The failure says how to run it again, with the list that made it fail.
+	want := "sessionconf run -target " + reference(t, "filesystem") + " -profiles filesystem -suites http -label-filter 'PERSIST-1' -known-failing " + list + " -keep"
+	for _, r := range run.Results {
+		if r.Requirement == "PERSIST-1" && r.Reproduce != want {
+			t.Errorf("reproduce command\n%s\nwant\n%s", r.Reproduce, want)
+		}
+	}
+	if !strings.Contains(out, "Failures (1):\n  xpass PERSIST-1 filesystem/http: ") || !strings.Contains(out, "\n        "+want+"\n") {
+		t.Errorf("the console does not list the failure with its reproduce command:\n%s", out)
+	}
+	md, _ := os.ReadFile(summary)
+	if !strings.HasPrefix(string(md), "earlier step\n### ✗ sessionconf reference") || !strings.Contains(string(md), want) {
+		t.Errorf("-summary-md did not append the summary with the reproduce command:\n%s", md)
 	}
 }
 
