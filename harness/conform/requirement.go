@@ -277,7 +277,25 @@ func collect(report ginkgo.Report) *results.Run {
 		run.Results = append(run.Results, res)
 	}
 	run.Sort(order)
+	run.FillReproduce(suiteRerun())
 	return run
+}
+
+// suiteRerun is how a failure of this suite run is run again: with its
+// manifest and known-failing list. `sessionconf run` writes its own, with
+// the paths its user typed, into the run's merged results.json.
+func suiteRerun() results.Rerun {
+	target := ""
+	if current.manifest != nil {
+		target = current.manifest.Path
+	} else if p, err := manifestPath(); err == nil {
+		target = p
+	}
+	rr := results.Rerun{Targets: map[string]string{"": target}}
+	if *flagKnownFailing != "" {
+		rr.Flags = []string{"-known-failing", *flagKnownFailing}
+	}
+	return rr
 }
 
 func entryOf(sr ginkgo.SpecReport) (results.Result, bool) {
