@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sessionconf/sessionconf/harness/results"
+	"github.com/sessionconf/sessionconf/harness/results/schemacheck"
 )
 
 // These tests run the real HTTP suite (one or two specs each) against the
@@ -27,7 +29,22 @@ func sessionconf(t *testing.T, args ...string) (int, string, *results.Run) {
 	var out bytes.Buffer
 	code := Main(append(args, "-reports", reports, "-suites", "http", "-procs", "2"), &out, &out)
 	run, _ := results.ReadJSON(filepath.Join(reports, "results.json"))
+	validateEveryResultsFile(t, reports)
 	return code, out.String(), run
+}
+
+// validateEveryResultsFile holds every results.json a run wrote (the
+// merged one and each suite run's) to the published schema.
+func validateEveryResultsFile(t *testing.T, reports string) {
+	t.Helper()
+	filepath.WalkDir(reports, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "results.json" {
+			if err := schemacheck.Validate(p); err != nil {
+				t.Errorf("%s does not match the published schema:\n%v", p, err)
+			}
+		}
+		return nil
+	})
 }
 
 func writeFile(t *testing.T, name, content string) string {

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sessionconf/sessionconf/harness/version"
 )
 
 // Schema names the results.json format (docs/results.schema.json); bump
@@ -188,6 +190,9 @@ func profileRank(p string) int {
 // to the repository.
 func (r *Run) WriteJSON(dir string) (string, error) {
 	r.Schema = Schema
+	if r.SuiteVersion == "" {
+		r.SuiteVersion = version.Version // results made by this sessionconf
+	}
 	r.Summarize()
 	out := r.relativeTo(dir)
 	data, err := json.MarshalIndent(out, "", "  ")
@@ -217,7 +222,9 @@ func ReadJSON(path string) (*Run, error) {
 // relativeTo returns a copy of r whose paths are relative to dir.
 func (r *Run) relativeTo(dir string) *Run {
 	out := *r
-	out.Results = slices.Clone(r.Results)
+	// Lists are lists, if empty: readers (and the schema) need no null case.
+	out.Profiles = nonNil(r.Profiles)
+	out.Results = nonNil(slices.Clone(r.Results))
 	out.Target.Manifest = relList(dir, r.Target.Manifest)
 	out.KnownFailing = rel(dir, r.KnownFailing)
 	for i, res := range out.Results {
@@ -231,6 +238,13 @@ func (r *Run) relativeTo(dir string) *Run {
 		}
 	}
 	return &out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // rel makes an absolute path relative to dir ("" stays "").
@@ -299,6 +313,9 @@ func Merge(runs ...*Run) *Run {
 		}
 		if out.Browser == "" {
 			out.Browser = r.Browser
+		}
+		if out.SuiteVersion == "" {
+			out.SuiteVersion = r.SuiteVersion
 		}
 	}
 	out.Duration = end.Sub(out.Started).Seconds()
