@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
@@ -85,7 +86,9 @@ func FirstMessage(r results.Result, n int) string {
 	return firstLine(r.Reason, n)
 }
 
-// Failures are the results that fail the run, in the run's order.
+// Failures are the results that fail the run: fail, then error, then
+// xpass (what the implementation breaks matters most), each in the run's
+// order.
 func Failures(run *results.Run) []results.Result {
 	var out []results.Result
 	for _, r := range run.Results {
@@ -93,6 +96,7 @@ func Failures(run *results.Run) []results.Result {
 			out = append(out, r)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b results.Result) int { return problemRank(a.Status) - problemRank(b.Status) })
 	return out
 }
 
