@@ -193,9 +193,15 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 	// One implementation, possibly a manifest per profile: name them all.
 	var paths []string
 	for _, mm := range manifests {
-		paths = append(paths, mm.Path)
+		// Absolute, so results.json can name it relative to itself.
+		abs, err := filepath.Abs(mm.Path)
+		if err != nil {
+			abs = mm.Path
+		}
+		paths = append(paths, abs)
 	}
 	merged.Target = results.Target{Name: m.Name, Manifest: strings.Join(paths, ", "), Mode: m.Mode()}
+	merged.KnownFailing = knownFailingOf(jobs)
 	merged.Duration = time.Since(start).Seconds()
 	merged.Started = start
 	merged.FillReproduce(o.rerun(targetOf))
@@ -239,4 +245,24 @@ func (o runOptions) rerun(targetOf map[string]string) results.Rerun {
 		rr.Flags = append(rr.Flags, "-timeout", name+"="+o.timeouts[name])
 	}
 	return rr
+}
+
+// knownFailingOf names the known-failing lists of the run's jobs. The
+// suite runs' results name theirs relative to their own directories,
+// which the merged results.json is not in.
+func knownFailingOf(jobs []*runner.Job) string {
+	var lists []string
+	for _, j := range jobs {
+		if j.Known == "" {
+			continue
+		}
+		abs, err := filepath.Abs(j.Known)
+		if err != nil {
+			abs = j.Known
+		}
+		if !slices.Contains(lists, abs) {
+			lists = append(lists, abs)
+		}
+	}
+	return strings.Join(lists, ", ")
 }

@@ -23,9 +23,13 @@ func reference(t *testing.T, profile string) string {
 	return p
 }
 
+// lastReports is the report directory of the latest sessionconf call.
+var lastReports string
+
 func sessionconf(t *testing.T, args ...string) (int, string, *results.Run) {
 	t.Helper()
 	reports := t.TempDir()
+	lastReports = reports
 	var out bytes.Buffer
 	code := Main(append(args, "-reports", reports, "-suites", "http", "-procs", "2"), &out, &out)
 	run, _ := results.ReadJSON(filepath.Join(reports, "results.json"))
@@ -77,12 +81,25 @@ func TestRunPassesTheReference(t *testing.T) {
 func TestAStaleKnownFailingEntryFailsTheRun(t *testing.T) {
 	list := writeFile(t, "known", "PERSIST-1  # wrongly listed: the reference keeps it\n")
 	summary := writeFile(t, "summary.md", "earlier step\n")
-	code, out, run := sessionconf(t, "run", "-target", reference(t, "filesystem"), "-label-filter", "PERSIST-1", "-known-failing", list, "-summary-md", summary)
+	// The manifest as a relative path: the reproduce command repeats it as
+	// given, results.json names it relative to itself.
+	target := "../../fixtures/targets/reference-filesystem.yaml"
+	code, out, run := sessionconf(t, "run", "-target", target, "-label-filter", "PERSIST-1", "-known-failing", list, "-summary-md", summary)
 	if code != exitFail || run == nil || statusOf(run, "PERSIST-1") != results.XPass {
 		t.Fatalf("want exit 1 with PERSIST-1 xpass, got exit %d:\n%s", code, out)
 	}
+	// The list and the manifest are named relative to the report
+	// directory, not to the suite run's directory below it or to where the
+	// command ran.
+	if want := "../" + filepath.Base(filepath.Dir(list)) + "/known"; run.KnownFailing != want {
+		t.Errorf("known_failing is %q, want %q", run.KnownFailing, want)
+	}
+	abs, _ := filepath.Abs(target)
+	if want, _ := filepath.Rel(lastReports, abs); run.Target.Manifest != want {
+		t.Errorf("the manifest is %q, want %q (relative to the report directory)", run.Target.Manifest, want)
+	}
 	// The failure says how to run it again, with the list that made it fail.
-	want := "sessionconf run -target " + reference(t, "filesystem") + " -profiles filesystem -suites http -label-filter 'PERSIST-1' -known-failing " + list + " -keep"
+	want := "sessionconf run -target " + target + " -profiles filesystem -suites http -label-filter 'PERSIST-1' -known-failing " + list + " -keep"
 	for _, r := range run.Results {
 		if r.Requirement == "PERSIST-1" && r.Reproduce != want {
 			t.Errorf("reproduce command\n%s\nwant\n%s", r.Reproduce, want)

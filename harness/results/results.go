@@ -102,8 +102,8 @@ type Run struct {
 	Browser      string     `json:"browser,omitempty"`
 	Started      time.Time  `json:"started"`
 	Duration     float64    `json:"duration_seconds"`
-	Filtered     bool       `json:"filtered"` // a label filter or focus left requirements out
-	KnownFailing string     `json:"known_failing,omitempty"`
+	Filtered     bool       `json:"filtered"`                // a label filter or focus left requirements out
+	KnownFailing string     `json:"known_failing,omitempty"` // several: comma-separated
 	SuiteRuns    []SuiteRun `json:"suite_runs,omitempty"`
 	// Verdict is "pass" or "fail": OK(), as the command's exit status says.
 	Verdict string         `json:"verdict"`
@@ -226,7 +226,7 @@ func (r *Run) relativeTo(dir string) *Run {
 	out.Profiles = nonNil(r.Profiles)
 	out.Results = nonNil(slices.Clone(r.Results))
 	out.Target.Manifest = relList(dir, r.Target.Manifest)
-	out.KnownFailing = rel(dir, r.KnownFailing)
+	out.KnownFailing = relList(dir, r.KnownFailing)
 	for i, res := range out.Results {
 		out.Results[i].Location = sourceLocation(res.Location)
 		if len(res.Evidence) > 0 {
