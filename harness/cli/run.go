@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +43,7 @@ type runOptions struct {
 	verbose      bool
 	quiet        bool
 	rerunFailed  string
+	summaryMD    string
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) int {
@@ -62,6 +65,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.verbose, "v", false, "verbose: also print every suite run's full Ginkgo output")
 	fs.BoolVar(&o.quiet, "q", false, "quiet: print only the summary (no progress lines, no table)")
 	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run again only what failed, errored or xpassed in this results.json (its targets unless -target is given)")
+	fs.StringVar(&o.summaryMD, "summary-md", "", "append a Markdown summary of the run to this file (e.g. \"$GITHUB_STEP_SUMMARY\")")
 	if code, ok := noPositional(fs, args); !ok {
 		return code
 	}
@@ -100,6 +104,7 @@ func run(o runOptions, rerun *rerunPlan, stdout, stderr io.Writer) int {
 	var jobs []*runner.Job
 	reports, _ := filepath.Abs(o.reports)
 	var manifests []*manifest.Manifest
+	targetOf := map[string]string{} // profile -> its manifest, as given
 	for _, path := range o.targets {
 		m, err := manifest.Load(path)
 		if err != nil {
@@ -125,6 +130,7 @@ func run(o runOptions, rerun *rerunPlan, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		for _, p := range profiles {
+			targetOf[string(p)] = path
 			for _, s := range chosen {
 				if slices.ContainsFunc(jobs, func(j *runner.Job) bool { return j.Profile == p && j.Suite == s }) {
 					fmt.Fprintf(stderr, "sessionconf run: the %s profile is given by two manifests\n", p)
@@ -237,12 +243,18 @@ func run(o runOptions, rerun *rerunPlan, stdout, stderr io.Writer) int {
 	// One implementation, possibly a manifest per profile: name them all.
 	var paths []string
 	for _, mm := range manifests {
-		paths = append(paths, mm.Path)
+		// Absolute, so results.json can name it relative to itself.
+		abs, err := filepath.Abs(mm.Path)
+		if err != nil {
+			abs = mm.Path
+		}
+		paths = append(paths, abs)
 	}
 	merged.Target = results.Target{Name: m.Name, Manifest: strings.Join(paths, ", "), Mode: m.Mode()}
+	merged.KnownFailing = knownFailingOf(jobs)
 	merged.Duration = time.Since(start).Seconds()
 	merged.Started = start
-	addReproduceCommands(merged, o)
+	merged.FillReproduce(o.rerun(targetOf))
 	if _, err := merged.WriteJSON(reports); err != nil {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 	}
@@ -250,6 +262,9 @@ func run(o runOptions, rerun *rerunPlan, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 	}
 	writeHTMLReport(reports, merged, stderr)
+	if o.summaryMD != "" {
+		writeSummaryMarkdown(o.summaryMD, merged, stderr)
+	}
 	printSummary(stdout, merged, jobs, reports, o.quiet)
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "sessionconf: interrupted")
@@ -303,4 +318,45 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// rerun is what a failure's reproduce command repeats of this run: each
+// profile's manifest as given, and the flags that can change a verdict.
+// Not -reports: the command is for a person at a terminal, and the
+// default directory is the one they read.
+func (o runOptions) rerun(targetOf map[string]string) results.Rerun {
+	rr := results.Rerun{Targets: targetOf}
+	if o.knownFailing != "" {
+		rr.Flags = append(rr.Flags, "-known-failing", o.knownFailing)
+	}
+	if o.redis != "" {
+		rr.Flags = append(rr.Flags, "-redis-provider", o.redis)
+	}
+	if o.timeoutScale != 1 {
+		rr.Flags = append(rr.Flags, "-timeout-scale", strconv.FormatFloat(o.timeoutScale, 'g', -1, 64))
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.timeouts)) {
+		rr.Flags = append(rr.Flags, "-timeout", name+"="+o.timeouts[name])
+	}
+	return rr
+}
+
+// knownFailingOf names the known-failing lists of the run's jobs. The
+// suite runs' results name theirs relative to their own directories,
+// which the merged results.json is not in.
+func knownFailingOf(jobs []*runner.Job) string {
+	var lists []string
+	for _, j := range jobs {
+		if j.Known == "" {
+			continue
+		}
+		abs, err := filepath.Abs(j.Known)
+		if err != nil {
+			abs = j.Known
+		}
+		if !slices.Contains(lists, abs) {
+			lists = append(lists, abs)
+		}
+	}
+	return strings.Join(lists, ", ")
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sessionconf/sessionconf/harness/results"
+	"github.com/sessionconf/sessionconf/harness/results/schemacheck"
 )
 
 // These tests run the real HTTP suite (one or two specs each) against the
@@ -22,13 +24,32 @@ func reference(t *testing.T, profile string) string {
 	return p
 }
 
+// lastReports is the report directory of the latest sessionconf call.
+var lastReports string
+
 func sessionconf(t *testing.T, args ...string) (int, string, *results.Run) {
 	t.Helper()
 	reports := t.TempDir()
+	lastReports = reports
 	var out bytes.Buffer
 	code := Main(append(args, "-reports", reports, "-suites", "http", "-procs", "2"), &out, &out)
 	run, _ := results.ReadJSON(filepath.Join(reports, "results.json"))
+	validateEveryResultsFile(t, reports)
 	return code, out.String(), run
+}
+
+// validateEveryResultsFile holds every results.json a run wrote (the
+// merged one and each suite run's) to the published schema.
+func validateEveryResultsFile(t *testing.T, reports string) {
+	t.Helper()
+	filepath.WalkDir(reports, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "results.json" {
+			if err := schemacheck.Validate(p); err != nil {
+				t.Errorf("%s does not match the published schema:\n%v", p, err)
+			}
+		}
+		return nil
+	})
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -93,7 +114,7 @@ func TestRerunFailedRunsOnlyWhatFailedWithItsCommand(t *testing.T) {
 			again = r.Reproduce
 		}
 	}
-	if !strings.Contains(again, "-profiles filesystem -suites http -label-filter PERSIST-1 -keep") || !strings.Contains(out, "again: "+again) {
+	if !strings.Contains(again, "-profiles filesystem -suites http -label-filter 'PERSIST-1'") || !strings.HasSuffix(again, " -keep") || !strings.Contains(out, again) {
 		t.Errorf("want the reproduce command in results and console, got %q:\n%s", again, out)
 	}
 	dir := t.TempDir()
@@ -123,9 +144,37 @@ func TestRerunOfACleanRunRunsNothing(t *testing.T) {
 
 func TestAStaleKnownFailingEntryFailsTheRun(t *testing.T) {
 	list := writeFile(t, "known", "PERSIST-1  # wrongly listed: the reference keeps it\n")
-	code, out, run := sessionconf(t, "run", "-target", reference(t, "filesystem"), "-label-filter", "PERSIST-1", "-known-failing", list)
+	summary := writeFile(t, "summary.md", "earlier step\n")
+	// The manifest as a relative path: the reproduce command repeats it as
+	// given, results.json names it relative to itself.
+	target := "../../fixtures/targets/reference-filesystem.yaml"
+	code, out, run := sessionconf(t, "run", "-target", target, "-label-filter", "PERSIST-1", "-known-failing", list, "-summary-md", summary)
 	if code != exitFail || run == nil || statusOf(run, "PERSIST-1") != results.XPass {
 		t.Fatalf("want exit 1 with PERSIST-1 xpass, got exit %d:\n%s", code, out)
+	}
+	// The list and the manifest are named relative to the report
+	// directory, not to the suite run's directory below it or to where the
+	// command ran.
+	if want := "../" + filepath.Base(filepath.Dir(list)) + "/known"; run.KnownFailing != want {
+		t.Errorf("known_failing is %q, want %q", run.KnownFailing, want)
+	}
+	abs, _ := filepath.Abs(target)
+	if want, _ := filepath.Rel(lastReports, abs); run.Target.Manifest != want {
+		t.Errorf("the manifest is %q, want %q (relative to the report directory)", run.Target.Manifest, want)
+	}
+	// The failure says how to run it again, with the list that made it fail.
+	want := "sessionconf run -target " + target + " -profiles filesystem -suites http -label-filter 'PERSIST-1' -known-failing " + list + " -keep"
+	for _, r := range run.Results {
+		if r.Requirement == "PERSIST-1" && r.Reproduce != want {
+			t.Errorf("reproduce command\n%s\nwant\n%s", r.Reproduce, want)
+		}
+	}
+	if !strings.Contains(out, "Failures (1):\n  xpass PERSIST-1 filesystem/http: ") || !strings.Contains(out, "\n        "+want+"\n") {
+		t.Errorf("the console does not list the failure with its reproduce command:\n%s", out)
+	}
+	md, _ := os.ReadFile(summary)
+	if !strings.HasPrefix(string(md), "earlier step\n### ✗ sessionconf reference") || !strings.Contains(string(md), want) {
+		t.Errorf("-summary-md did not append the summary with the reproduce command:\n%s", md)
 	}
 }
 

@@ -26,45 +26,6 @@ func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports str
 	printCounts(w, run, jobs, reports, quiet)
 }
 
-// printFailures lists what failed, each with its first message and the
-// command that runs it again.
-func printFailures(w io.Writer, run *results.Run) {
-	var bad []results.Result
-	for _, r := range run.Results {
-		if r.Status.Failing() {
-			bad = append(bad, r)
-		}
-	}
-	if len(bad) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\nFailures (%d):\n", len(bad))
-	for _, r := range bad {
-		msg := "(no message)"
-		if len(r.Messages) > 0 {
-			msg = headline(r.Messages[0])
-		}
-		more := ""
-		if n := len(r.Messages) - 1; n > 0 {
-			more = fmt.Sprintf(" (+%d more in the report)", n)
-		}
-		fmt.Fprintf(w, "  %s %s %s/%s: %s%s\n", r.Status, r.Requirement, r.Profile, suiteOf(r), msg, more)
-		if r.Reproduce != "" {
-			fmt.Fprintf(w, "      again: %s\n", r.Reproduce)
-		}
-	}
-}
-
-// headline is a message's first line, with the next one when the first
-// only announces it ("... the log ends with:").
-func headline(msg string) string {
-	lines := strings.SplitN(strings.TrimSpace(msg), "\n", 3)
-	if len(lines) > 1 && strings.HasSuffix(lines[0], ":") {
-		return lines[0] + " " + strings.TrimSpace(lines[1])
-	}
-	return lines[0]
-}
-
 // printTable prints the requirement x profile table.
 func printTable(w io.Writer, run *results.Run) {
 	cells := map[string]map[string][]string{} // id -> profile -> statuses by suite
@@ -145,25 +106,13 @@ func printCounts(w io.Writer, run *results.Run, jobs []*runner.Job, reports stri
 			}
 		}
 	}
-	notChecked := printNotChecked(w, run)
-	passed := run.Summary[results.Pass]
-	bad := run.Summary[results.Fail] + run.Summary[results.Error] + run.Summary[results.XPass]
-	verdict := "PASS"
-	if !run.OK() {
-		verdict = "FAIL"
-	}
+	printNotChecked(w, run)
 	fmt.Fprintf(w, "\nReports: %s, %s", filepath.Join(reports, "results.json"), filepath.Join(reports, "junit.xml"))
 	if html := filepath.Join(reports, report.FileName); fileExists(html) {
 		fmt.Fprintf(w, ", %s (open it in a browser; it needs no network)", html)
 	}
 	fmt.Fprintln(w)
-	unchecked := ""
-	if notChecked > 0 {
-		unchecked = fmt.Sprintf(" (%d MUST not checked)", notChecked)
-	}
-	fmt.Fprintf(w, "sessionconf %s: %d passed, %d failed (%d fail, %d error, %d xpass); %d xfail, %d unsupported%s, %d skipped in %.1fs\n",
-		verdict, passed, bad, run.Summary[results.Fail], run.Summary[results.Error], run.Summary[results.XPass],
-		run.Summary[results.XFail], run.Summary[results.Unsupported], unchecked, run.Summary[results.Skipped], run.Duration)
+	fmt.Fprintln(w, "sessionconf "+report.VerdictLine(run))
 	if run.Executed() == 0 {
 		fmt.Fprintln(w, "sessionconf: no requirement was executed, so the run fails (check -label-filter and the manifest's profiles)")
 	}
@@ -188,32 +137,36 @@ func seconds(s float64, round time.Duration) time.Duration {
 
 // printNotChecked lists the MUST requirements that apply to a profile but
 // were not checked because the manifest does not declare what their specs
-// need, grouped by what to declare, and returns how many there are. They
-// fail nothing, and must not pass unseen.
-func printNotChecked(w io.Writer, run *results.Run) int {
-	byReason := map[string][]string{}
-	var reasons []string
-	n := 0
-	for _, r := range run.Results {
-		if r.Status != results.Unsupported || !r.NotChecked || r.Level != string(catalog.Must) {
-			continue
-		}
-		id := r.Requirement + "@" + r.Profile
-		if r.Suite != "" && r.Suite != "http" {
-			id += "/" + r.Suite
-		}
-		if _, ok := byReason[r.Reason]; !ok {
-			reasons = append(reasons, r.Reason)
-		}
-		byReason[r.Reason] = append(byReason[r.Reason], id)
-		n++
+// need, grouped by what to declare. They fail nothing, and must not pass
+// unseen.
+func printNotChecked(w io.Writer, run *results.Run) {
+	groups := report.GroupNotChecked(run)
+	if len(groups) == 0 {
+		return
 	}
-	if n == 0 {
-		return 0
+	fmt.Fprintf(w, "\nMUST not checked (%d): the requirement applies, but the manifest does not declare what its spec needs:\n", len(report.NotCheckedMust(run)))
+	for _, g := range groups {
+		fmt.Fprintf(w, "  %s: %s\n", strings.Join(g.Where, ", "), g.Reason)
 	}
-	fmt.Fprintf(w, "\nMUST not checked (%d): the requirement applies, but the manifest does not declare what its spec needs:\n", n)
-	for _, why := range reasons {
-		fmt.Fprintf(w, "  %s: %s\n", strings.Join(byReason[why], ", "), why)
+}
+
+// printFailures lists what failed the run before the table, each with its
+// first message and the command that runs it again alone: what a person
+// reading a CI log acts on first.
+func printFailures(w io.Writer, run *results.Run) {
+	failures := report.Failures(run)
+	if len(failures) == 0 {
+		return
 	}
-	return n
+	fmt.Fprintf(w, "\nFailures (%d):\n", len(failures))
+	for _, r := range failures {
+		where := r.Profile
+		if r.Suite != "" {
+			where += "/" + r.Suite
+		}
+		fmt.Fprintf(w, "  %-5s %s %s: %s\n", r.Status, r.Requirement, where, report.FirstMessage(r, 160))
+		if r.Reproduce != "" {
+			fmt.Fprintf(w, "        %s\n", r.Reproduce)
+		}
+	}
 }

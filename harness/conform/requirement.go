@@ -243,7 +243,7 @@ func collect(report ginkgo.Report) *results.Run {
 	}
 	if c := current.data.Costs; current.manifest != nil {
 		run.SuiteRuns = []results.SuiteRun{{Profile: string(labelProfile()), Suite: suiteName, Seed: report.SuiteConfig.RandomSeed,
-			Measured: c.Measured, Start: c.Start.Seconds(), Login: c.Login.Seconds()}}
+			Started: report.StartTime, Measured: c.Measured, Start: c.Start.Seconds(), Login: c.Login.Seconds()}}
 	}
 	setupFailure := ""
 	for _, sr := range report.SpecReports {
@@ -268,6 +268,7 @@ func collect(report ginkgo.Report) *results.Run {
 		run.Results = append(run.Results, res)
 	}
 	run.Sort(order)
+	run.FillReproduce(suiteRerun())
 	return run
 }
 
@@ -308,6 +309,23 @@ func specResult(sr ginkgo.SpecReport, setupFailure string) results.Result {
 		res.Status, res.Messages = results.Error, append(res.Messages, fmt.Sprintf("%s: %s", sr.State, sr.Failure.Message))
 	}
 	return res
+}
+
+// suiteRerun is how a failure of this suite run is run again: with its
+// manifest and known-failing list. `sessionconf run` writes its own, with
+// the paths its user typed, into the run's merged results.json.
+func suiteRerun() results.Rerun {
+	target := ""
+	if current.manifest != nil {
+		target = current.manifest.Path
+	} else if p, err := manifestPath(); err == nil {
+		target = p
+	}
+	rr := results.Rerun{Targets: map[string]string{"": target}}
+	if *flagKnownFailing != "" {
+		rr.Flags = []string{"-known-failing", *flagKnownFailing}
+	}
+	return rr
 }
 
 func entryOf(sr ginkgo.SpecReport) (results.Result, bool) {

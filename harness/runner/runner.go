@@ -26,6 +26,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/results"
+	"github.com/sessionconf/sessionconf/harness/version"
 )
 
 // Suite is a Ginkgo suite of the repository.
@@ -379,7 +380,7 @@ func PrintLogTail(w io.Writer, j *Job, n int) {
 // requirement it would have checked is an error.
 func ErrorRun(j *Job, cause error) *results.Run {
 	m := j.Manifest
-	r := &results.Run{Schema: results.Schema, Target: results.Target{Name: m.Name, Manifest: m.Path, Mode: m.Mode()}, Profiles: []string{string(j.Profile)}, Started: time.Now()}
+	r := &results.Run{Schema: results.Schema, SuiteVersion: version.Version, Target: results.Target{Name: m.Name, Manifest: m.Path, Mode: m.Mode()}, Profiles: []string{string(j.Profile)}, Started: time.Now()}
 	msg := fmt.Sprintf("the %s suite did not finish (%v; %v); see %s", j.Suite.Name, j.Err, cause, j.Log)
 	for _, req := range catalog.All() {
 		r.Results = append(r.Results, results.Result{Requirement: req.ID, Level: string(req.Level), Title: req.Title, Profile: string(j.Profile), Suite: j.Suite.Name, Status: results.Error, Messages: []string{msg}})
