@@ -8,6 +8,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/results"
+	"github.com/sessionconf/sessionconf/harness/version"
 )
 
 // Suite is a Ginkgo suite of the repository.
@@ -78,6 +80,9 @@ type Job struct {
 	Profile  catalog.Profile
 	Dir      string // its report directory
 	Filter   string // its Ginkgo label filter ("" for none)
+	// Progress, when set, is the file its specs append progress events to
+	// (harness/progress).
+	Progress string
 	// Ready, when not nil, is closed once the job may start (what it runs
 	// has been built).
 	Ready <-chan struct{}
@@ -136,6 +141,9 @@ func (b *Binaries) Run(ctx context.Context, runID string, o Options, j *Job) {
 	}
 	if o.Keep {
 		args = append(args, "-sessionconf.keep")
+	}
+	if j.Progress != "" {
+		args = append(args, "-sessionconf.progress="+j.Progress)
 	}
 	args = append(slices.Clone(b.ginkgo[1:]), args...)
 	cmd := exec.CommandContext(ctx, b.ginkgo[0], args...)
@@ -197,6 +205,39 @@ dispatch:
 	wg.Wait()
 }
 
+// Count is how many specs the job will run: a dry run of its suite with
+// its filter (nothing starts), for "[n/N]" progress lines.
+func (b *Binaries) Count(ctx context.Context, j *Job) (int, error) {
+	tmp, err := os.MkdirTemp("", "sessionconf-count-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp)
+	report := filepath.Join(tmp, "report.json")
+	args := []string{"-ginkgo.dry-run", "-ginkgo.json-report=" + report, "-sessionconf.target=" + j.Path, "-sessionconf.profile=" + string(j.Profile)}
+	if j.Filter != "" {
+		args = append(args, "-ginkgo.label-filter="+j.Filter)
+	}
+	cmd := exec.CommandContext(ctx, b.Of(j.Suite), args...)
+	cmd.Dir = b.wd
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("counting the specs of the %s suite: %v\n%s", j.Suite.Name, err, out)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		return 0, err
+	}
+	// Ginkgo's JSON report, only the field needed (the runner does not
+	// import Ginkgo).
+	var suites []struct {
+		PreRunStats struct{ SpecsThatWillRun int }
+	}
+	if err := json.Unmarshal(data, &suites); err != nil || len(suites) == 0 {
+		return 0, fmt.Errorf("counting the specs of the %s suite: unreadable report: %v", j.Suite.Name, err)
+	}
+	return suites[0].PreRunStats.SpecsThatWillRun, nil
+}
+
 // Results reads the job's results.json.
 func (j *Job) Results() (*results.Run, error) {
 	return results.ReadJSON(filepath.Join(j.Dir, "results.json"))
@@ -211,11 +252,25 @@ func PrintLog(w io.Writer, j *Job) {
 	fmt.Fprintf(w, "\n===== %s profile, %s suite: %s =====\n%s\n", j.Profile, j.Suite.Name, j.Log, strings.TrimRight(string(data), "\n"))
 }
 
+// PrintLogTail copies the last n lines of the job's output to w: enough
+// to see why a suite run wrote no results, without Ginkgo's whole log.
+func PrintLogTail(w io.Writer, j *Job, n int) {
+	data, err := os.ReadFile(j.Log)
+	if err != nil {
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	fmt.Fprintf(w, "\n===== %s profile, %s suite, the last %d lines of %s =====\n%s\n", j.Profile, j.Suite.Name, len(lines), j.Log, strings.Join(lines, "\n"))
+}
+
 // ErrorRun stands for a suite run that produced no results: every
 // requirement it would have checked is an error.
 func ErrorRun(j *Job, cause error) *results.Run {
 	m := j.Manifest
-	r := &results.Run{Schema: results.Schema, Target: results.Target{Name: m.Name, Manifest: m.Path, Mode: m.Mode()}, Profiles: []string{string(j.Profile)}, Started: time.Now()}
+	r := &results.Run{Schema: results.Schema, SuiteVersion: version.Version, Target: results.Target{Name: m.Name, Manifest: m.Path, Mode: m.Mode()}, Profiles: []string{string(j.Profile)}, Started: time.Now()}
 	msg := fmt.Sprintf("the %s suite did not finish (%v; %v); see %s", j.Suite.Name, j.Err, cause, j.Log)
 	for _, req := range catalog.All() {
 		r.Results = append(r.Results, results.Result{Requirement: req.ID, Level: string(req.Level), Title: req.Title, Profile: string(j.Profile), Suite: j.Suite.Name, Status: results.Error, Messages: []string{msg}})
