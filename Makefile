@@ -18,13 +18,18 @@ TARGET ?= $(REFERENCE_TARGETS)
 # Extra flags for `sessionconf run`, e.g. RUNFLAGS='-label-filter=MUST -v'.
 RUNFLAGS ?=
 
-.PHONY: all build run test unit conformance topologies browser container flask php django examples selftest bench redis-image spec check-spec fuzz clean
+.PHONY: all build run test unit conformance topologies browser container flask php django examples selftest bench redis-image spec check-spec fuzz clean dist dist-check install-check image image-check
 
 all: build
 
+# `sessionconf version` names the commit it was built from (GOFLAGS has
+# -buildvcs=false, so the toolchain records none).
+VERSION_PKG := github.com/sessionconf/sessionconf/harness/version
+STAMP := -X $(VERSION_PKG).Commit=$(shell git rev-parse HEAD 2>/dev/null) -X $(VERSION_PKG).Date=$(shell git log -1 --format=%cI 2>/dev/null)
+
 build:
 	$(GO) build -o $(BIN)/refserver ./reference/cmd/refserver
-	$(GO) build -o $(SESSIONCONF) ./harness/cmd/sessionconf
+	$(GO) build -ldflags '$(STAMP)' -o $(SESSIONCONF) ./harness/cmd/sessionconf
 
 ## conformance: every profile of the reference (Redis in a container), or
 ##   TARGET=manifest.yaml; reports in reports/
@@ -135,8 +140,45 @@ bench: build
 	.ci/deps bench redis
 	$(GO) run ./reference/cmd/refbench -bin $(BIN)/refserver $(BENCHFLAGS)
 
+## dist: the release directory and tarball for GOARCH (default: this
+##   machine's; amd64 or arm64): dist/sessionconf-<version>-linux-<arch>/
+##   with bin/sessionconf, bin/refserver, the compiled suites and the Ginkgo
+##   CLI in libexec/sessionconf, the reference's manifests in examples/,
+##   docs and VERSION. It runs with no Go and no checkout
+##   (fixtures/release/README.md).
+VERSION := $(shell sed -n 's/^const Version = "\(.*\)"$$/\1/p' harness/version/version.go)
+GOARCH  ?= $(shell $(GO) env GOARCH)
+DIST    := dist/sessionconf-$(VERSION)-linux-$(GOARCH)
+dist:
+	fixtures/release/dist.sh --arch $(GOARCH)
+
+## dist-check: the tarball extracted into an empty directory outside the
+##   checkout, run with a bare environment (no Go on PATH): version, list,
+##   doctor, and the HTTP suite against the shipped reference
+##   (DIST_CHECK_FLAGS="--filter 'PERSIST-1'" for a shorter run)
+DIST_CHECK_FLAGS ?=
+dist-check: dist
+	.ci/deps redis image
+	fixtures/release/check.sh $(DIST).tar.gz $(DIST_CHECK_FLAGS)
+
+## install-check: `go install .../harness/cmd/sessionconf@v<version>` of
+##   the committed tree (served by a file:// module proxy), run outside the
+##   checkout: the installed binary compiles the suites from the module
+##   cache. A fresh module cache: a minute or two.
+install-check:
+	.ci/deps redis
+	fixtures/release/install-check.sh
+
+## image: a container image of the release (Debian with chromium and
+##   redis-server), built locally with debootstrap and docker import, no
+##   registry: sessionconf:<version>. image-check runs the reference in it.
+image: dist
+	fixtures/release/image.sh $(DIST)
+image-check: image
+	fixtures/release/image-check.sh sessionconf:$(VERSION)
+
 ## test: everything CI runs
-test: unit fuzz check-spec conformance topologies container examples selftest
+test: unit fuzz check-spec conformance topologies container examples selftest dist-check
 
 ## redis-image: the offline Redis image from Debian's redis-server (no registry);
 ##   skipped when present, FORCE=1 rebuilds, SESSIONCONF_REDIS_IMAGE=tag renames
@@ -145,4 +187,4 @@ redis-image:
 	fixtures/redis-image/build.sh $(if $(FORCE),--force)
 
 clean:
-	rm -rf $(BIN) $(REPORTS) flask_session
+	rm -rf $(BIN) $(REPORTS) flask_session dist

@@ -4,16 +4,19 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/sessionconf/sessionconf/harness/knownfail"
 	"github.com/sessionconf/sessionconf/harness/manifest"
+	"github.com/sessionconf/sessionconf/harness/progress"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/results"
 	"github.com/sessionconf/sessionconf/harness/runner"
@@ -38,6 +41,9 @@ type runOptions struct {
 	redis        string
 	keep         bool
 	verbose      bool
+	quiet        bool
+	rerunFailed  string
+	summaryMD    string
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) int {
@@ -56,26 +62,50 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.timeoutScale, "timeout-scale", 1, "multiply every timeout (slow machines)")
 	fs.StringVar(&o.redis, "redis-provider", "", "Redis provider: auto (default), container, local or external (with SESSIONCONF_REDIS_URL)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the state directories of the run (debugging)")
-	fs.BoolVar(&o.verbose, "v", false, "print every suite run's full output, not only failed ones")
+	fs.BoolVar(&o.verbose, "v", false, "verbose: also print every suite run's full Ginkgo output")
+	fs.BoolVar(&o.quiet, "q", false, "quiet: print only the summary (no progress lines, no table)")
+	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run again only what failed, errored or xpassed in this results.json (its targets unless -target is given)")
+	fs.StringVar(&o.summaryMD, "summary-md", "", "append a Markdown summary of the run to this file (e.g. \"$GITHUB_STEP_SUMMARY\")")
 	if code, ok := noPositional(fs, args); !ok {
 		return code
+	}
+	if o.quiet && o.verbose {
+		fmt.Fprintln(stderr, "sessionconf run: -q and -v contradict each other; give one")
+		return exitUsage
+	}
+	var rerun *rerunPlan
+	if o.rerunFailed != "" {
+		var err error
+		if rerun, err = planRerun(o.rerunFailed); err != nil {
+			fmt.Fprintln(stderr, "sessionconf run:", err)
+			return exitUsage
+		}
+		if len(rerun.failed) == 0 {
+			fmt.Fprintf(stdout, "sessionconf: nothing failed in %s, so there is nothing to run again\n", o.rerunFailed)
+			return exitOK
+		}
+		if len(o.targets) == 0 {
+			o.targets = rerun.targets
+		}
 	}
 	if len(o.targets) == 0 {
 		fmt.Fprintln(stderr, "sessionconf run: -target is required (see fixtures/targets/ for examples, or 'sessionconf init')")
 		return exitUsage
 	}
-	return run(o, stdout, stderr)
+	return run(o, rerun, stdout, stderr)
 }
 
-func run(o runOptions, stdout, stderr io.Writer) int {
-	root, err := runner.RepoRoot()
+func run(o runOptions, rerun *rerunPlan, stdout, stderr io.Writer) int {
+	layout, err := runner.FindLayout()
 	if err != nil {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 		return exitUsage
 	}
+	layout.ExportEnv()
 	var jobs []*runner.Job
 	reports, _ := filepath.Abs(o.reports)
 	var manifests []*manifest.Manifest
+	targetOf := map[string]string{} // profile -> its manifest, as given
 	for _, path := range o.targets {
 		m, err := manifest.Load(path)
 		if err != nil {
@@ -85,6 +115,8 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 		known := o.knownFailing
 		if known == "" {
 			known = m.KnownFailingPath()
+		} else if abs, err := filepath.Abs(known); err == nil {
+			known = abs // the suites run in their binaries' directory
 		}
 		if _, err := knownfail.Load(known); err != nil {
 			fmt.Fprintln(stderr, err)
@@ -95,22 +127,34 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "sessionconf run:", err)
 			return exitUsage
 		}
-		chosen, err := runner.ChooseSuites(root, o.suites)
+		chosen, err := layout.ChooseSuites(o.suites)
 		if err != nil {
 			fmt.Fprintln(stderr, "sessionconf run:", err)
 			return exitUsage
 		}
 		for _, p := range profiles {
+			targetOf[string(p)] = path
 			for _, s := range chosen {
 				if slices.ContainsFunc(jobs, func(j *runner.Job) bool { return j.Profile == p && j.Suite == s }) {
 					fmt.Fprintf(stderr, "sessionconf run: the %s profile is given by two manifests\n", p)
 					return exitUsage
 				}
+				filter := o.labelFilter
+				if rerun != nil {
+					var again bool
+					if filter, again = rerun.filter(p, s.Name, filter); !again {
+						continue
+					}
+				}
 				abs, _ := filepath.Abs(path)
-				jobs = append(jobs, &runner.Job{Manifest: m, Path: abs, Known: known, Suite: s, Profile: p, Dir: filepath.Join(reports, string(p), s.Name), Filter: o.labelFilter})
+				jobs = append(jobs, &runner.Job{Manifest: m, Path: abs, Known: known, Suite: s, Profile: p, Dir: filepath.Join(reports, string(p), s.Name), Filter: filter})
 			}
 		}
 		manifests = append(manifests, m)
+	}
+	if len(jobs) == 0 {
+		fmt.Fprintf(stderr, "sessionconf run: what failed in %s is in no profile and suite of these targets\n", o.rerunFailed)
+		return exitUsage
 	}
 	m := manifests[0]
 
@@ -125,9 +169,11 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 		if !slices.Contains(chosen, j.Suite) {
 			chosen = append(chosen, j.Suite)
 		}
-		fmt.Fprintf(stdout, "sessionconf: %s, %s profile, %s suite (%s)\n", j.Manifest.Name, j.Profile, j.Suite.Name, j.Manifest.Path)
+		if !o.quiet {
+			fmt.Fprintf(stdout, "sessionconf: %s, %s profile, %s suite (%s)\n", j.Manifest.Name, j.Profile, j.Suite.Name, j.Manifest.Path)
+		}
 	}
-	bins, err := runner.Build(ctx, root, chosen, stderr)
+	bins, err := layout.Binaries(ctx, chosen, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 		return exitFail
@@ -158,6 +204,13 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 	// machine rather than the target: their targets' Redis calls time out
 	// and answer 503.
 	ro := runner.Options{Procs: o.procs, BrowserProcs: o.browserProcs, Timeouts: o.timeouts, TimeoutScale: o.timeoutScale, Redis: o.redis, Keep: o.keep}
+	stopBoard := func() {}
+	if !o.quiet {
+		var err error
+		if stopBoard, err = followProgress(ctx, bins, jobs, stdout); err != nil {
+			fmt.Fprintln(stderr, "sessionconf: no progress lines:", err)
+		}
+	}
 	for _, s := range chosen {
 		var these []*runner.Job
 		for _, j := range jobs {
@@ -165,20 +218,26 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 				these = append(these, j)
 			}
 		}
-		bins.RunAll(ctx, root, runID, ro, these, parallel, nil, nil)
+		bins.RunAll(ctx, runID, ro, these, parallel, nil, nil)
 	}
+	stopBoard()
 
 	var runs []*results.Run
 	for _, j := range jobs {
 		r, rerr := j.Results()
-		failed := j.Err != nil && (rerr != nil || r.OK())
-		if rerr != nil || failed || o.verbose || (r != nil && !r.OK()) {
+		if o.verbose {
 			runner.PrintLog(stdout, j)
 		}
 		if rerr != nil {
-			fmt.Fprintf(stderr, "sessionconf: %s/%s wrote no results (%v); its output is above and in %s\n", j.Profile, j.Suite.Name, rerr, j.Log)
+			if !o.verbose {
+				runner.PrintLogTail(stdout, j, 40)
+			}
+			fmt.Fprintf(stderr, "sessionconf: %s/%s wrote no results (%v); its output is in %s\n", j.Profile, j.Suite.Name, rerr, j.Log)
 			runs = append(runs, runner.ErrorRun(j, rerr))
 			continue
+		}
+		if j.Err != nil && r.OK() {
+			fmt.Fprintf(stderr, "sessionconf: %s/%s ended with %v although its results hold no failure; its output is in %s\n", j.Profile, j.Suite.Name, j.Err, j.Log)
 		}
 		rebaseEvidence(r, reports, j.Dir)
 		runs = append(runs, r)
@@ -187,11 +246,18 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 	// One implementation, possibly a manifest per profile: name them all.
 	var paths []string
 	for _, mm := range manifests {
-		paths = append(paths, mm.Path)
+		// Absolute, so results.json can name it relative to itself.
+		abs, err := filepath.Abs(mm.Path)
+		if err != nil {
+			abs = mm.Path
+		}
+		paths = append(paths, abs)
 	}
 	merged.Target = results.Target{Name: m.Name, Manifest: strings.Join(paths, ", "), Mode: m.Mode()}
+	merged.KnownFailing = knownFailingOf(jobs)
 	merged.Duration = time.Since(start).Seconds()
 	merged.Started = start
+	merged.FillReproduce(o.rerun(targetOf))
 	if _, err := merged.WriteJSON(reports); err != nil {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 	}
@@ -199,7 +265,10 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sessionconf:", err)
 	}
 	writeHTMLReport(reports, merged, stderr)
-	printSummary(stdout, merged, jobs, reports)
+	if o.summaryMD != "" {
+		writeSummaryMarkdown(o.summaryMD, merged, stderr)
+	}
+	printSummary(stdout, merged, jobs, reports, o.quiet)
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "sessionconf: interrupted")
 		return exitInterrupted
@@ -208,4 +277,89 @@ func run(o runOptions, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// followProgress prints a line as each spec of the jobs ends and a
+// heartbeat while they wait, until the returned stop is called.
+func followProgress(ctx context.Context, bins *runner.Binaries, jobs []*runner.Job, stdout io.Writer) (stop func(), err error) {
+	dir, err := os.MkdirTemp("", "sessionconf-progress-*")
+	if err != nil {
+		return func() {}, err
+	}
+	board := &progress.Board{Out: stdout, Heartbeat: heartbeat}
+	for _, j := range jobs {
+		j.Progress = filepath.Join(dir, fmt.Sprintf("%s-%s.jsonl", j.Profile, j.Suite.Name))
+		board.Follow(fmt.Sprintf("%s/%s", j.Profile, j.Suite.Name), j.Progress)
+		n, err := bins.Count(ctx, j)
+		if err != nil {
+			fmt.Fprintln(stdout, "sessionconf:", firstLine(err.Error()))
+			board.Total = -1
+		}
+		if board.Total >= 0 {
+			board.Total += n
+		}
+	}
+	board.Total = max(board.Total, 0)
+	bctx, cancel := context.WithCancel(context.Background())
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		board.Run(bctx)
+	}()
+	return func() {
+		cancel()
+		<-finished
+		os.RemoveAll(dir)
+	}, nil
+}
+
+// heartbeat is how long progress may be silent while specs run.
+const heartbeat = 30 * time.Second
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// rerun is what a failure's reproduce command repeats of this run: each
+// profile's manifest as given, and the flags that can change a verdict.
+// Not -reports: the command is for a person at a terminal, and the
+// default directory is the one they read.
+func (o runOptions) rerun(targetOf map[string]string) results.Rerun {
+	rr := results.Rerun{Targets: targetOf}
+	if o.knownFailing != "" {
+		rr.Flags = append(rr.Flags, "-known-failing", o.knownFailing)
+	}
+	if o.redis != "" {
+		rr.Flags = append(rr.Flags, "-redis-provider", o.redis)
+	}
+	if o.timeoutScale != 1 {
+		rr.Flags = append(rr.Flags, "-timeout-scale", strconv.FormatFloat(o.timeoutScale, 'g', -1, 64))
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.timeouts)) {
+		rr.Flags = append(rr.Flags, "-timeout", name+"="+o.timeouts[name])
+	}
+	return rr
+}
+
+// knownFailingOf names the known-failing lists of the run's jobs. The
+// suite runs' results name theirs relative to their own directories,
+// which the merged results.json is not in.
+func knownFailingOf(jobs []*runner.Job) string {
+	var lists []string
+	for _, j := range jobs {
+		if j.Known == "" {
+			continue
+		}
+		abs, err := filepath.Abs(j.Known)
+		if err != nil {
+			abs = j.Known
+		}
+		if !slices.Contains(lists, abs) {
+			lists = append(lists, abs)
+		}
+	}
+	return strings.Join(lists, ", ")
 }

@@ -15,9 +15,19 @@ import (
 	"github.com/sessionconf/sessionconf/harness/runner"
 )
 
-// printSummary prints the requirement x profile table, the counts and the
-// verdict line CI reads ("N passed, N failed").
-func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports string) {
+// printSummary prints the failures, the requirement x profile table, the
+// counts and the verdict line CI reads ("N passed, N failed"); quiet
+// leaves out the failures and the table.
+func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports string, quiet bool) {
+	if !quiet {
+		printFailures(w, run)
+		printTable(w, run)
+	}
+	printCounts(w, run, jobs, reports, quiet)
+}
+
+// printTable prints the requirement x profile table.
+func printTable(w io.Writer, run *results.Run) {
 	cells := map[string]map[string][]string{} // id -> profile -> statuses by suite
 	for _, r := range run.Results {
 		if cells[r.Requirement] == nil {
@@ -47,7 +57,11 @@ func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports str
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+}
 
+// printCounts prints the counts per profile, what to do about failures,
+// the MUSTs not checked, where the reports are and the verdict line.
+func printCounts(w io.Writer, run *results.Run, jobs []*runner.Job, reports string, quiet bool) {
 	fmt.Fprintln(w)
 	for _, p := range run.Profiles {
 		counts := map[results.Status]int{}
@@ -84,7 +98,7 @@ func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports str
 			failed[r.Profile][r.Requirement] = strings.Join(r.Messages, " ")
 		}
 	}
-	if len(failed) > 0 {
+	if len(failed) > 0 && !quiet {
 		fmt.Fprintln(w, "\nIf these failures are known and accepted, add them with a reason to the target's known-failing list:")
 		for _, p := range run.Profiles {
 			if f := failed[p]; len(f) > 0 {
@@ -92,25 +106,13 @@ func printSummary(w io.Writer, run *results.Run, jobs []*runner.Job, reports str
 			}
 		}
 	}
-	notChecked := printNotChecked(w, run)
-	passed := run.Summary[results.Pass]
-	bad := run.Summary[results.Fail] + run.Summary[results.Error] + run.Summary[results.XPass]
-	verdict := "PASS"
-	if !run.OK() {
-		verdict = "FAIL"
-	}
+	printNotChecked(w, run)
 	fmt.Fprintf(w, "\nReports: %s, %s", filepath.Join(reports, "results.json"), filepath.Join(reports, "junit.xml"))
 	if html := filepath.Join(reports, report.FileName); fileExists(html) {
 		fmt.Fprintf(w, ", %s (open it in a browser; it needs no network)", html)
 	}
 	fmt.Fprintln(w)
-	unchecked := ""
-	if notChecked > 0 {
-		unchecked = fmt.Sprintf(" (%d MUST not checked)", notChecked)
-	}
-	fmt.Fprintf(w, "sessionconf %s: %d passed, %d failed (%d fail, %d error, %d xpass); %d xfail, %d unsupported%s, %d skipped in %.1fs\n",
-		verdict, passed, bad, run.Summary[results.Fail], run.Summary[results.Error], run.Summary[results.XPass],
-		run.Summary[results.XFail], run.Summary[results.Unsupported], unchecked, run.Summary[results.Skipped], run.Duration)
+	fmt.Fprintln(w, "sessionconf "+report.VerdictLine(run))
 	if run.Executed() == 0 {
 		fmt.Fprintln(w, "sessionconf: no requirement was executed, so the run fails (check -label-filter and the manifest's profiles)")
 	}
@@ -135,32 +137,36 @@ func seconds(s float64, round time.Duration) time.Duration {
 
 // printNotChecked lists the MUST requirements that apply to a profile but
 // were not checked because the manifest does not declare what their specs
-// need, grouped by what to declare, and returns how many there are. They
-// fail nothing, and must not pass unseen.
-func printNotChecked(w io.Writer, run *results.Run) int {
-	byReason := map[string][]string{}
-	var reasons []string
-	n := 0
-	for _, r := range run.Results {
-		if r.Status != results.Unsupported || !r.NotChecked || r.Level != string(catalog.Must) {
-			continue
-		}
-		id := r.Requirement + "@" + r.Profile
-		if r.Suite != "" && r.Suite != "http" {
-			id += "/" + r.Suite
-		}
-		if _, ok := byReason[r.Reason]; !ok {
-			reasons = append(reasons, r.Reason)
-		}
-		byReason[r.Reason] = append(byReason[r.Reason], id)
-		n++
+// need, grouped by what to declare. They fail nothing, and must not pass
+// unseen.
+func printNotChecked(w io.Writer, run *results.Run) {
+	groups := report.GroupNotChecked(run)
+	if len(groups) == 0 {
+		return
 	}
-	if n == 0 {
-		return 0
+	fmt.Fprintf(w, "\nMUST not checked (%d): the requirement applies, but the manifest does not declare what its spec needs:\n", len(report.NotCheckedMust(run)))
+	for _, g := range groups {
+		fmt.Fprintf(w, "  %s: %s\n", strings.Join(g.Where, ", "), g.Reason)
 	}
-	fmt.Fprintf(w, "\nMUST not checked (%d): the requirement applies, but the manifest does not declare what its spec needs:\n", n)
-	for _, why := range reasons {
-		fmt.Fprintf(w, "  %s: %s\n", strings.Join(byReason[why], ", "), why)
+}
+
+// printFailures lists what failed the run before the table, each with its
+// first message and the command that runs it again alone: what a person
+// reading a CI log acts on first.
+func printFailures(w io.Writer, run *results.Run) {
+	failures := report.Failures(run)
+	if len(failures) == 0 {
+		return
 	}
-	return n
+	fmt.Fprintf(w, "\nFailures (%d):\n", len(failures))
+	for _, r := range failures {
+		where := r.Profile
+		if r.Suite != "" {
+			where += "/" + r.Suite
+		}
+		fmt.Fprintf(w, "  %-5s %s %s: %s\n", r.Status, r.Requirement, where, report.FirstMessage(r, 160))
+		if r.Reproduce != "" {
+			fmt.Fprintf(w, "        %s\n", r.Reproduce)
+		}
+	}
 }

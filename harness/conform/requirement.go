@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/manifest"
@@ -62,6 +63,7 @@ var labelProfile = sync.OnceValue(func() catalog.Profile {
 
 func runRequirement(ctx ginkgo.SpecContext, req catalog.Requirement, p catalog.Profile, body func(*T)) {
 	start := time.Now()
+	reportBegan(req.ID)
 	res := results.Result{
 		Requirement: req.ID, Level: string(req.Level), Title: req.Title,
 		Profile: string(p), Suite: suiteName,
@@ -177,6 +179,9 @@ func writeReports(report ginkgo.Report) {
 		writeSpecLocations(report)
 		return
 	}
+	if report.SuiteConfig.DryRun {
+		return // counting specs (`sessionconf run` sizes its progress lines)
+	}
 	run := collect(report)
 	dir := current.data.Reports
 	if dir == "" && *flagReports != "" && run.Executed() == 0 {
@@ -241,7 +246,7 @@ func collect(report ginkgo.Report) *results.Run {
 	}
 	if c := current.data.Costs; current.manifest != nil {
 		run.SuiteRuns = []results.SuiteRun{{Profile: string(labelProfile()), Suite: suiteName, Seed: report.SuiteConfig.RandomSeed,
-			Measured: c.Measured, Start: c.Start.Seconds(), Login: c.Login.Seconds()}}
+			Started: report.StartTime, Measured: c.Measured, Start: c.Start.Seconds(), Login: c.Login.Seconds()}}
 	}
 	setupFailure := ""
 	for _, sr := range report.SpecReports {
@@ -253,34 +258,77 @@ func collect(report ginkgo.Report) *results.Run {
 	for _, r := range catalog.All() {
 		order = append(order, r.ID)
 	}
+	selected := selectedBy(report.SuiteConfig.LabelFilter)
 	for _, sr := range report.SpecReports {
 		if !sr.LeafNodeType.Is(ginkgoIt) {
 			continue
 		}
-		res, ok := entryOf(sr)
-		switch {
-		case !ok && setupFailure != "":
-			res = blankResult(sr)
-			res.Status, res.Messages = results.Error, []string{"the run could not start: " + setupFailure}
-		case !ok && sr.State.Is(failureStates):
-			res = blankResult(sr)
-			res.Status, res.Messages = results.Error, []string{fmt.Sprintf("%s: %s", sr.State, sr.Failure.Message)}
-		case !ok:
-			res = blankResult(sr)
-			res.Status, res.Reason = results.Skipped, "not selected by this run's filters"
-		case sr.State.Is(failureStates) && res.Status == results.XFail:
-			// A known failure was recorded before the spec timed out or
-			// failed in cleanup: the failure stands.
-			res.Messages = append(res.Messages, fmt.Sprintf("(then %s: %s)", sr.State, firstLine(sr.Failure.Message)))
-		case sr.State.Is(failureStates) && !res.Status.Failing():
-			// The spec failed after recording its result: a timeout, an
-			// interrupt, a failure in cleanup.
-			res.Status, res.Messages = results.Error, append(res.Messages, fmt.Sprintf("%s: %s", sr.State, sr.Failure.Message))
+		res := specResult(sr, setupFailure)
+		if res.Status == results.Skipped && selected(sr.Labels()) {
+			// The filter chose it, yet it never ran: the run was cut short.
+			res.Reason = "not run: the run ended before this spec (interrupted, or the suite's timeout)"
 		}
 		run.Results = append(run.Results, res)
 	}
 	run.Sort(order)
+	run.FillReproduce(suiteRerun())
 	return run
+}
+
+// selectedBy reports whether a spec's labels match the run's label filter
+// (everything matches none).
+func selectedBy(filter string) func([]string) bool {
+	if filter == "" {
+		return func([]string) bool { return true }
+	}
+	match, err := types.ParseLabelFilter(filter)
+	if err != nil {
+		return func([]string) bool { return false } // Ginkgo refused it before any spec
+	}
+	return match
+}
+
+// specResult is a spec's final result: the one it recorded, unless the
+// spec then failed in a way only Ginkgo saw (a timeout, an interrupt, a
+// failure in cleanup), or it left none (the run could not start, the spec
+// was filtered out).
+func specResult(sr ginkgo.SpecReport, setupFailure string) results.Result {
+	res, ok := entryOf(sr)
+	switch {
+	case !ok && setupFailure != "":
+		res = blankResult(sr)
+		res.Status, res.Messages = results.Error, []string{"the run could not start: " + setupFailure}
+	case !ok && sr.State.Is(failureStates):
+		res = blankResult(sr)
+		res.Status, res.Messages = results.Error, []string{fmt.Sprintf("%s: %s", sr.State, sr.Failure.Message)}
+	case !ok:
+		res = blankResult(sr)
+		res.Status, res.Reason = results.Skipped, "not selected by this run's filters"
+	case sr.State.Is(failureStates) && res.Status == results.XFail:
+		// A known failure was recorded before the spec timed out or
+		// failed in cleanup: the failure stands.
+		res.Messages = append(res.Messages, fmt.Sprintf("(then %s: %s)", sr.State, firstLine(sr.Failure.Message)))
+	case sr.State.Is(failureStates) && !res.Status.Failing():
+		res.Status, res.Messages = results.Error, append(res.Messages, fmt.Sprintf("%s: %s", sr.State, sr.Failure.Message))
+	}
+	return res
+}
+
+// suiteRerun is how a failure of this suite run is run again: with its
+// manifest and known-failing list. `sessionconf run` writes its own, with
+// the paths its user typed, into the run's merged results.json.
+func suiteRerun() results.Rerun {
+	target := ""
+	if current.manifest != nil {
+		target = current.manifest.Path
+	} else if p, err := manifestPath(); err == nil {
+		target = p
+	}
+	rr := results.Rerun{Targets: map[string]string{"": target}}
+	if *flagKnownFailing != "" {
+		rr.Flags = []string{"-known-failing", *flagKnownFailing}
+	}
+	return rr
 }
 
 func entryOf(sr ginkgo.SpecReport) (results.Result, bool) {

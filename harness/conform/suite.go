@@ -42,6 +42,7 @@ func RunSuite(t *testing.T, name string, opts ...SuiteOption) {
 		}
 		teardownProcess(ctx)
 	}, teardownRun)
+	ginkgo.ReportAfterEach(reportEnded)
 	ginkgo.ReportAfterSuite("sessionconf results", writeReports)
 	ginkgo.RunSpecs(t, "sessionconf "+name)
 }

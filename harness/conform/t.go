@@ -176,6 +176,7 @@ func (t *T) Failures() []string {
 // fixed wait specs may use, and it says why in the journal.
 func (t *T) SleepUntil(when time.Time, why string) {
 	t.Journal.Event("wait %v: %s", time.Until(when).Round(10*time.Millisecond), why)
+	reportWaits(t.Req.ID, why, when)
 	select {
 	case <-time.After(time.Until(when)):
 	case <-t.ctx.Done():

@@ -2,6 +2,7 @@ package conform
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/sessionconf/sessionconf/harness/results"
 )
@@ -28,7 +29,7 @@ type ending struct {
 func verdict(e ending) (results.Status, []string) {
 	o := e.outcome
 	if len(e.failures) > 0 {
-		msgs := append([]string(nil), e.failures...)
+		msgs := groupAlike(e.failures)
 		switch {
 		case o.infra != nil:
 			msgs = append(msgs, fmt.Sprintf("(after these failures the spec could not go on: %v)", o.infra))
@@ -50,3 +51,35 @@ func verdict(e ending) (results.Status, []string) {
 	}
 	return results.Pass, nil
 }
+
+// groupAlike keeps the first of each group of failures that differ only
+// in numbers and token values (the same check failing for every cookie of
+// a flow), and says how many more there were: twenty near-identical lines
+// hide the one that differs. The journal keeps every failure.
+func groupAlike(failures []string) []string {
+	var out []string
+	index := map[string]int{} // shape -> position in out
+	count := map[string]int{}
+	var shapes []string
+	for _, f := range failures {
+		sh := shape(f)
+		if _, seen := index[sh]; !seen {
+			index[sh] = len(out)
+			out = append(out, f)
+			shapes = append(shapes, sh)
+		}
+		count[sh]++
+	}
+	for i, sh := range shapes {
+		if n := count[sh] - 1; n > 0 {
+			out[i] += fmt.Sprintf(" (and %d more like it; every one is in journal.txt)", n)
+		}
+	}
+	return out
+}
+
+// tokenish matches what varies between near-identical failures: numbers,
+// durations, and runs of ID-like characters that hold a digit.
+var tokenish = regexp.MustCompile(`[A-Za-z0-9_+/=%.:-]*[0-9][A-Za-z0-9_+/=%.:-]*`)
+
+func shape(msg string) string { return tokenish.ReplaceAllString(msg, "#") }

@@ -53,3 +53,26 @@ func TestFailuresAfterInterruptAreDropped(t *testing.T) {
 		t.Errorf("failures %q, want only the one before the interrupt", got)
 	}
 }
+
+func TestNearIdenticalFailuresAreGroupedAndCounted(t *testing.T) {
+	failures := []string{
+		"login: the session cookie lacks HttpOnly, so page scripts can read it: session=ab12cd; Path=/",
+		"dashboard: the session cookie lacks HttpOnly, so page scripts can read it: session=99zz; Path=/",
+		"login: the session cookie lacks HttpOnly, so page scripts can read it: session=ef34gh; Path=/",
+		"login: the session cookie lacks HttpOnly, so page scripts can read it: session=x7; Path=/",
+		"the logout left the record",
+	}
+	got := groupAlike(failures)
+	want := []string{
+		failures[0] + " (and 2 more like it; every one is in journal.txt)",
+		failures[1],
+		failures[4],
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("grouped\n%q\nwant\n%q", got, want)
+	}
+	status, msgs := verdict(ending{failures: failures})
+	if status != results.Fail || len(msgs) != 3 {
+		t.Fatalf("verdict gave %s with %d messages, want fail with the 3 groups", status, len(msgs))
+	}
+}

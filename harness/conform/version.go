@@ -15,6 +15,7 @@ var (
 	ginkgoIt        = types.NodeTypeIt
 	failureStates   = types.SpecStateFailureStates
 	suiteLevelNodes = types.NodeTypesForSuiteLevelNodes
+	notRun          = types.SpecStateSkipped | types.SpecStatePending
 )
 
 func suggest(failed map[string]string, p string) string {

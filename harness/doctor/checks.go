@@ -198,20 +198,13 @@ var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome", "g
 
 // checkChromium finds the browser the browser suite drives and starts it
 // headless once.
-func checkChromium(ctx context.Context, c *checklist, needed bool) {
-	fail := func(details []string, fix, format string, args ...any) {
-		if needed {
-			c.fail(details, fix, format, args...)
-		} else {
-			c.note("only the browser suite needs it; "+fix, format, args...)
-		}
-	}
+func checkChromium(ctx context.Context, c *checklist) {
 	const install = "apt-get install chromium, or set SESSIONCONF_CHROMIUM to a Chrome or Chromium binary"
 	bin := os.Getenv("SESSIONCONF_CHROMIUM")
 	if bin != "" {
 		p, err := exec.LookPath(bin)
 		if err != nil {
-			fail(nil, install, "SESSIONCONF_CHROMIUM=%s is not an executable", bin)
+			c.fail(nil, install, "SESSIONCONF_CHROMIUM=%s is not an executable", bin)
 			return
 		}
 		bin = p
@@ -224,12 +217,12 @@ func checkChromium(ctx context.Context, c *checklist, needed bool) {
 		}
 	}
 	if bin == "" {
-		fail(nil, install, "Chromium not found (tried %s on PATH)", strings.Join(chromiumNames, ", "))
+		c.fail(nil, install, "Chromium not found (tried %s on PATH)", strings.Join(chromiumNames, ", "))
 		return
 	}
 	profile, err := os.MkdirTemp("", "sessionconf-doctor-chromium-*")
 	if err != nil {
-		fail(nil, "", "Chromium: %v", err)
+		c.fail(nil, "", "Chromium: %v", err)
 		return
 	}
 	defer os.RemoveAll(profile)
@@ -245,7 +238,7 @@ func checkChromium(ctx context.Context, c *checklist, needed bool) {
 	start := time.Now()
 	err = cmd.Run()
 	if err != nil || !strings.Contains(stdout.String(), marker) {
-		fail([]string{tailLines(stderr.String(), 8)}, "run it by hand with --headless --no-sandbox to see why; "+install, "Chromium %s did not render a page headless (%v)", bin, err)
+		c.fail([]string{tailLines(stderr.String(), 8)}, "run it by hand with --headless --no-sandbox to see why; "+install, "Chromium %s did not render a page headless (%v)", bin, err)
 		return
 	}
 	c.pass("Chromium %s renders a page headless (%v)", bin, time.Since(start).Round(100*time.Millisecond))
@@ -291,6 +284,7 @@ type profileCheck struct {
 	m        *manifest.Manifest
 	profile  catalog.Profile
 	stateDir string
+	logDir   string // the target's logs: kept after the doctor exits
 	redis    *doctorRedis
 	// topoClient is the harness's client of a topology profile's Redis.
 	topoClient goredis.UniversalClient
@@ -307,7 +301,7 @@ func checkProfile(ctx context.Context, c *checklist, pc profileCheck) {
 	m := pc.m
 	cfg := instance.Config{
 		Name: "doctor", Profile: pc.profile, StateDir: pc.stateDir, SessionDir: filepath.Join(pc.stateDir, "flask_session"),
-		Secret: pc.secret, LogDir: filepath.Join(pc.stateDir, "logs"),
+		Secret: pc.secret, LogDir: pc.logDir,
 		StartTimeout: pc.timeouts["start"], StopGrace: pc.timeouts["stop"],
 	}
 	if pc.profile == catalog.Redis && pc.redis != nil {

@@ -14,9 +14,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	goredis "github.com/redis/go-redis/v9"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,6 +47,23 @@ type Options struct {
 	Redis    string   // the Redis provider
 	Timeouts map[string]time.Duration
 	Keep     bool // keep the state directory
+	// Reports is the report directory (default "reports", as for run): the
+	// target's logs are kept in its doctor/<profile>/, so the log a failed
+	// check points to is still there after the doctor exits.
+	Reports string
+}
+
+// LogDir is where a doctor run keeps the target's logs.
+func (o Options) LogDir() string {
+	reports := o.Reports
+	if reports == "" {
+		reports = "reports"
+	}
+	dir, err := filepath.Abs(filepath.Join(reports, "doctor"))
+	if err != nil {
+		return filepath.Join(reports, "doctor")
+	}
+	return dir
 }
 
 // Outcome is how a doctor run ended.
@@ -96,7 +115,8 @@ func (c *checklist) note(fix, format string, args ...any) {
 	c.line("!", fmt.Sprintf(format, args...), nil, fix)
 }
 
-// skipped is a check that could not be made because an earlier one failed.
+// skipped is a check that could not be made because an earlier one
+// failed, or that the run the user plans does not need.
 func (c *checklist) skipped(format string, args ...any) {
 	c.skip++
 	c.line("–", fmt.Sprintf(format, args...), nil, "")
@@ -139,14 +159,7 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 		timeouts[k] = v
 	}
 
-	suites := []string{"http"}
-	if root, err := runner.RepoRoot(); err == nil {
-		if ss, err := runner.ChooseSuites(root, o.Suites); err == nil {
-			suites = runner.Names(ss)
-		} else {
-			c.fail(nil, "give -suites http and/or browser", "%v", err)
-		}
-	}
+	suites := checkSuites(c, o.Suites)
 
 	// Containers the doctor starts (Redis, a container target) carry this
 	// run ID, so they are removed at the end whatever happens.
@@ -175,9 +188,9 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 	}
 	checkDocker(ctx, c, m, needRedis)
 	if contains(suites, "browser") {
-		checkChromium(ctx, c, true)
+		checkChromium(ctx, c)
 	} else {
-		checkChromium(ctx, c, false)
+		c.skipped("Chromium: not checked (-suites %s: only the browser suite needs it)", strings.Join(suites, ","))
 	}
 
 	var redis *doctorRedis
@@ -193,6 +206,11 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 		c.fail(nil, "", "create a state directory: %v", err)
 		return Problems
 	}
+	// The logs live outside the state directory, which goes at the end:
+	// a failed check names its log, and the user reads it afterwards. Only
+	// the doctor's own directory of the reports is replaced.
+	logs := o.LogDir()
+	os.RemoveAll(logs)
 	defer func() {
 		supervisor.KillAll()
 		if o.Keep {
@@ -216,17 +234,20 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 			c.skipped("not started: no Redis to give it (see above)")
 			continue
 		}
-		dir := filepath.Join(state, string(p))
-		if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
-			c.fail(nil, "", "create %s: %v", dir, err)
+		dir, logDir := filepath.Join(state, string(p)), filepath.Join(logs, string(p))
+		if err := errors.Join(os.MkdirAll(dir, 0o755), os.MkdirAll(logDir, 0o755)); err != nil {
+			c.fail(nil, "", "create the profile's directories: %v", err)
 			continue
 		}
-		checkProfile(ctx, c, profileCheck{m: m, profile: p, stateDir: dir, redis: redis, timeouts: timeouts, suites: suites, secret: randomSecret()})
+		checkProfile(ctx, c, profileCheck{m: m, profile: p, stateDir: dir, logDir: logDir, redis: redis, timeouts: timeouts, suites: suites, secret: randomSecret()})
 		if ctx.Err() != nil {
 			break
 		}
 	}
 
+	if logged(logs) {
+		fmt.Fprintf(w, "\nThe target's logs: %s\n", logs)
+	}
 	fmt.Fprintln(w)
 	switch {
 	case ctx.Err() != nil:
@@ -244,8 +265,49 @@ func Run(ctx context.Context, o Options, w io.Writer) Outcome {
 	if c.warn > 0 {
 		fmt.Fprintf(w, " (%d note(s) marked !)", c.warn)
 	}
-	fmt.Fprintf(w, ". Next: sessionconf run -target %s\n", o.Target)
+	next := "sessionconf run -target " + o.Target
+	if len(o.Suites) > 0 {
+		next += " -suites " + strings.Join(o.Suites, ",")
+	}
+	fmt.Fprintf(w, ". Next: %s\n", next)
 	return Healthy
+}
+
+// checkSuites returns the suites the user will run (want, or every suite
+// this sessionconf has) and fails when they cannot run: no checkout or
+// release to take them from, or a name that is no suite.
+func checkSuites(c *checklist, want []string) []string {
+	layout, err := runner.FindLayout()
+	if err != nil {
+		c.fail(nil, "use a release directory (bin/sessionconf with its libexec/) or run inside the checkout", "%v", err)
+		if len(want) > 0 {
+			return want
+		}
+		return runner.Names(runner.Suites)
+	}
+	// The doctor starts Redis the way a run does: with the release's
+	// image recipe.
+	layout.ExportEnv()
+	ss, err := layout.ChooseSuites(want)
+	if err != nil {
+		c.fail(nil, "give -suites http and/or browser", "%v", err)
+		return want
+	}
+	c.pass("suites %s from the %s", strings.Join(runner.Names(ss), ", "), layout)
+	return runner.Names(ss)
+}
+
+// logged reports whether dir holds a file.
+func logged(dir string) bool {
+	found := false
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 func joinProfiles(ps []catalog.Profile) string {

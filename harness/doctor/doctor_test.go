@@ -15,16 +15,32 @@ import (
 
 // doctorRun runs the doctor on manifest (with the http suite only) and
 // returns its outcome and output; it also checks that the doctor left
-// nothing behind.
+// nothing behind but the logs it names.
 func doctorRun(t *testing.T, manifest string, redis ...string) (Outcome, string) {
 	t.Helper()
-	var out bytes.Buffer
 	o := Options{Target: manifest, Suites: []string{"http"}}
 	if len(redis) > 0 {
 		o.Redis = redis[0]
 	}
+	return doctorRunWith(t, o)
+}
+
+func doctorRunWith(t *testing.T, o Options) (Outcome, string) {
+	t.Helper()
+	if o.Reports == "" {
+		o.Reports = t.TempDir()
+	}
+	var out bytes.Buffer
 	code := Run(context.Background(), o, &out)
 	s := out.String()
+	for _, m := range logsNamed.FindAllStringSubmatch(s, -1) {
+		if _, err := os.Stat(m[1]); err != nil {
+			t.Errorf("the doctor names the log %s, which is gone: %v", m[1], err)
+		}
+		if !strings.HasPrefix(m[1], o.LogDir()) {
+			t.Errorf("the log %s is not under the doctor's log directory %s", m[1], o.LogDir())
+		}
+	}
 	for _, dir := range stateDirs.FindAllString(s, -1) {
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
 			t.Errorf("the doctor left its state directory %s", dir)
@@ -37,6 +53,9 @@ func doctorRun(t *testing.T, manifest string, redis ...string) (Outcome, string)
 }
 
 var stateDirs = regexp.MustCompile(`/tmp/sessionconf-doctor-[0-9]+`)
+
+// logsNamed finds the logs the doctor's lines point to.
+var logsNamed = regexp.MustCompile(`(?m)(?:its log \(|The target's logs: )([^ )\n]+)`)
 
 // processesMentioning lists processes whose environment names s.
 func processesMentioning(s string) []string {
@@ -76,10 +95,6 @@ func brokenManifest(t *testing.T, profiles, extra string) string {
 	return p
 }
 
-// noChromium keeps the doctor's browser check (optional with -suites http)
-// out of the timing of tests that are not about it.
-func noChromium(t *testing.T) { t.Setenv("SESSIONCONF_CHROMIUM", "/bin/false") }
-
 func wantLines(t *testing.T, out string, want ...string) {
 	t.Helper()
 	for _, w := range want {
@@ -109,8 +124,47 @@ func TestDoctorPassesTheReference(t *testing.T) {
 		"✓ routes.health /healthz answers 200",
 		"all ",
 	)
-	if _, err := exec.LookPath("chromium"); err == nil {
-		wantLines(t, out, "✓ Chromium")
+	// -suites http: the browser is not checked.
+	wantLines(t, out, "– Chromium: not checked (-suites http: only the browser suite needs it)",
+		"Next: sessionconf run -target "+filepath.Join(root, "fixtures/targets/reference-filesystem.yaml")+" -suites http")
+	if strings.Contains(out, "✓ Chromium") {
+		t.Errorf("-suites http checked Chromium:\n%s", out)
+	}
+}
+
+// The browser suite needs Chromium: without it, that is a problem, not a
+// note.
+func TestDoctorBrowserSuiteNeedsChromium(t *testing.T) {
+	t.Setenv("SESSIONCONF_CHROMIUM", "/nonexistent/chromium")
+	bad := filepath.Join(t.TempDir(), "bad.yaml") // the manifest does not matter
+	os.WriteFile(bad, []byte("name: x\nprofiles: [filesystem]\nprocess:\n  command: [/bin/false]\n"), 0o644)
+	code, out := doctorRunWith(t, Options{Target: bad, Suites: []string{"browser"}})
+	if code != Problems {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	wantLines(t, out, "✗ SESSIONCONF_CHROMIUM=/nonexistent/chromium is not an executable", "fix: apt-get install chromium")
+}
+
+// A target that dies at start: the doctor shows the end of its log and
+// where the whole log is, and the log is still there afterwards.
+func TestDoctorKeepsTheLogItNames(t *testing.T) {
+	dir := t.TempDir()
+	m := filepath.Join(dir, "dies.yaml")
+	os.WriteFile(m, []byte("name: dies\nprofiles: [filesystem]\nprocess:\n  command: \"echo the-reason-it-died; exit 3\"\n"), 0o644)
+	reports := filepath.Join(dir, "reports")
+	code, out := doctorRunWith(t, Options{Target: m, Suites: []string{"http"}, Reports: reports})
+	if code != Problems {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	wantLines(t, out, "its log ("+filepath.Join(reports, "doctor", "filesystem")+"/", "the-reason-it-died", "The target's logs: "+filepath.Join(reports, "doctor"))
+	found := false
+	for _, mm := range logsNamed.FindAllStringSubmatch(out, -1) {
+		if data, err := os.ReadFile(mm[1]); err == nil && strings.Contains(string(data), "the-reason-it-died") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no log the doctor named holds the target's output after it exited:\n%s", out)
 	}
 }
 
@@ -118,7 +172,6 @@ func TestDoctorRedisProfile(t *testing.T) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("no redis-server for the local provider")
 	}
-	noChromium(t)
 	code, out := doctorRun(t, filepath.Join(repo(t), "fixtures/targets/reference-redis.yaml"), "local")
 	if code != Healthy {
 		t.Fatalf("exit %d:\n%s", code, out)
@@ -133,7 +186,6 @@ func TestDoctorRedisProfile(t *testing.T) {
 }
 
 func TestDoctorWrongMarker(t *testing.T) {
-	noChromium(t)
 	code, out := doctorRun(t, brokenManifest(t, "filesystem", "logged_in_marker: \"Hello, {{.Name}}\"\n"))
 	if code != Problems {
 		t.Fatalf("exit %d:\n%s", code, out)
@@ -146,7 +198,6 @@ func TestDoctorWrongMarker(t *testing.T) {
 }
 
 func TestDoctorMarkerShownToEveryone(t *testing.T) {
-	noChromium(t)
 	code, out := doctorRun(t, brokenManifest(t, "filesystem", "logged_in_marker: /organizer/\n"))
 	if code != Problems {
 		t.Fatalf("exit %d:\n%s", code, out)
@@ -157,7 +208,6 @@ func TestDoctorMarkerShownToEveryone(t *testing.T) {
 }
 
 func TestDoctorWrongStoreDir(t *testing.T) {
-	noChromium(t)
 	code, out := doctorRun(t, brokenManifest(t, "filesystem", "store:\n  dir: \"{{.StateDir}}/sessions\"\n"))
 	if code != Problems {
 		t.Fatalf("exit %d:\n%s", code, out)
@@ -166,7 +216,6 @@ func TestDoctorWrongStoreDir(t *testing.T) {
 }
 
 func TestDoctorWrongPortSetting(t *testing.T) {
-	noChromium(t)
 	code, out := doctorRun(t, brokenManifest(t, "filesystem", "settings:\n  port: APP_PORT\ntimeouts:\n  start: 3s\n"))
 	if code != Problems {
 		t.Fatalf("exit %d:\n%s", code, out)
@@ -180,7 +229,6 @@ func TestDoctorWrongPortSetting(t *testing.T) {
 }
 
 func TestDoctorWrongFormField(t *testing.T) {
-	noChromium(t)
 	code, out := doctorRun(t, brokenManifest(t, "filesystem", "form:\n  email: username\n"))
 	if code != Problems {
 		t.Fatalf("exit %d:\n%s", code, out)

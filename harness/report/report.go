@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
 	"github.com/sessionconf/sessionconf/harness/knownfail"
@@ -122,6 +123,24 @@ var funcs = template.FuncMap{
 	"join":  strings.Join,
 	"clean": clean,
 	"inc":   func(n int) int { return n + 1 },
+	"dict":  dict,
+	"words": func(s string) []string { return strings.Split(s, " ") },
+}
+
+// dict builds a template's argument from name, value pairs.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict wants name, value pairs, got %d arguments", len(kv))
+	}
+	m := map[string]any{}
+	for i := 0; i < len(kv); i += 2 {
+		name, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: name %v is not a string", kv[i])
+		}
+		m[name] = kv[i+1]
+	}
+	return m, nil
 }
 
 // Symbol is the non-colour cue of a status.
@@ -194,11 +213,16 @@ type page struct {
 	ByProfile  []profileCount
 	Statuses   []legend
 	Columns    []column
-	Rows       []row
+	Rows       []row // requirements that ran somewhere
+	// QuietRows are the requirements that ran nowhere (every result
+	// unsupported or skipped): folded away below the matrix.
+	QuietRows  []row
 	Problems   []*resultView
+	NotChecked []NotCheckedGroup
 	Suggest    string
 	Stale      []string
-	Reqs       []*reqView
+	Reqs       []*reqView // requirements with a problem first
+	QuietReqs  []*reqView
 	Budget     string // a note when the evidence budget ran out
 }
 
@@ -250,12 +274,34 @@ type reqView struct {
 	Search                         string
 }
 
+// rank orders requirements by their worst result: a fail, an error, an
+// xpass, then the rest.
+func (rv *reqView) rank() int {
+	best := len(problemOrder)
+	for _, v := range rv.Results {
+		if r := problemRank(v.Status); r >= 0 && r < best {
+			best = r
+		}
+	}
+	return best
+}
+
+// quiet reports whether the requirement ran nowhere: every result is
+// unsupported or skipped.
+func (rv *reqView) quiet() bool {
+	return !slices.ContainsFunc(rv.Results, func(v *resultView) bool {
+		return v.Status != results.Unsupported && v.Status != results.Skipped
+	})
+}
+
 type resultView struct {
 	results.Result
 	Anchor   string
 	Problem  bool
 	Open     bool
 	Evidence []evidenceView
+	// FirstMessage is what the Problems list shows of the result.
+	FirstMessage string
 	// Messages beyond the first few fold away.
 	MessagesLabel string
 	FirstMessages []string
@@ -266,7 +312,7 @@ type resultView struct {
 const shownMessages = 5
 
 func newResultView(r results.Result) *resultView {
-	v := &resultView{Result: r, Anchor: Anchor(r), Problem: r.Status.Failing()}
+	v := &resultView{Result: r, Anchor: Anchor(r), Problem: r.Status.Failing(), FirstMessage: FirstMessage(r, 300)}
 	v.Open = v.Problem
 	v.FirstMessages = r.Messages
 	if len(r.Messages) > shownMessages {
@@ -374,6 +420,9 @@ func buildPage(run *results.Run, o Options) *page {
 			}
 		}
 	}
+	// Failures first, then errors, then stale known-failing entries: what
+	// the implementation breaks matters most.
+	slices.SortStableFunc(pg.Problems, func(a, b *resultView) int { return problemRank(a.Status) - problemRank(b.Status) })
 	if ld.exhausted {
 		pg.Budget = fmt.Sprintf("The report embeds at most %s of evidence; the rest is linked (open the files next to this report).", humanSize(o.MaxTotal))
 	}
@@ -407,11 +456,28 @@ func buildPage(run *results.Run, o Options) *page {
 		rv.Statuses = rw.Statuses
 		rw.Search = id + " " + rv.Title + " " + rv.Level
 		rv.Search = rw.Search
-		pg.Rows = append(pg.Rows, rw)
-		pg.Reqs = append(pg.Reqs, rv)
+		if rv.quiet() {
+			pg.QuietRows = append(pg.QuietRows, rw)
+			pg.QuietReqs = append(pg.QuietReqs, rv)
+		} else {
+			pg.Rows = append(pg.Rows, rw)
+			pg.Reqs = append(pg.Reqs, rv)
+		}
 	}
+	// Failures first: the requirements with a fail lead the details, then
+	// those with an error, then xpass, each in catalog order.
+	slices.SortStableFunc(pg.Reqs, func(a, b *reqView) int { return a.rank() - b.rank() })
+	pg.NotChecked = GroupNotChecked(run)
 	pg.Suggest, pg.Stale = SuggestKnownFailing(run)
 	return pg
+}
+
+// problemOrder is the order problems are listed in: what the
+// implementation breaks, what could not be checked, stale list entries.
+var problemOrder = []results.Status{results.Fail, results.Error, results.XPass}
+
+func problemRank(s results.Status) int {
+	return slices.Index(problemOrder, s)
 }
 
 func verdict(run *results.Run, n map[results.Status]int) (string, string) {
@@ -445,10 +511,21 @@ func tip(r results.Result) string {
 	return s
 }
 
+// firstLine is s's first line, cut to at most n bytes on a character
+// boundary.
 func firstLine(s string, n int) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	s, rest, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	if strings.HasSuffix(s, ":") {
+		// The line only announces what follows ("... its log ends with:").
+		next, _, _ := strings.Cut(strings.TrimSpace(rest), "\n")
+		s += " " + next
+	}
 	if len(s) > n {
-		s = s[:n] + "…"
+		cut := n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

@@ -259,6 +259,14 @@ func TestStructure(t *testing.T) {
 			t.Errorf("summary lacks %q", want)
 		}
 	}
+	// Problems: fail, then error, then xpass, whatever the run's order.
+	var order []string
+	for _, li := range elements(elements(byID(doc, "problems"), "ol")[0], "li") {
+		order = append(order, strings.Fields(text(li))[1])
+	}
+	if got := strings.Join(order, " "); got != "fail error xpass" {
+		t.Errorf("problems in the order %q, want fail error xpass", got)
+	}
 	// Suggested known-failing block and stale entries.
 	if s := byID(doc, "suggested-known-failing"); s == nil {
 		t.Error("no suggested known-failing block")
@@ -281,22 +289,40 @@ func TestStructure(t *testing.T) {
 		t.Errorf("matrix columns %q, want %q", heads, want)
 	}
 	rows := elements(elements(matrix, "tbody")[0], "tr")
-	var ids []string
-	for _, r := range rows {
-		ids = append(ids, text(elements(r, "td")[0]))
+	rowIDs := func(rows []*html.Node) string {
+		var ids []string
+		for _, r := range rows {
+			ids = append(ids, text(elements(r, "th")[0]))
+		}
+		return strings.Join(ids, " ")
 	}
-	if got := strings.Join(ids, " "); got != "PERSIST-1 LIFE-1 LIFE-7 ZZZ-9" {
-		t.Errorf("matrix rows %q: want catalog order, unknown IDs last", got)
+	if got := rowIDs(rows); got != "PERSIST-1 LIFE-1 ZZZ-9" {
+		t.Errorf("matrix rows %q: want catalog order, unknown IDs last, and no requirement that ran nowhere", got)
+	}
+	// The matrix scrolls in its own box; requirements that ran nowhere
+	// (LIFE-7: unsupported and skipped) are folded below it, closed.
+	if box := matrix.Parent; box == nil || !strings.Contains(attrOf(box, "class"), "matrix-box") {
+		t.Error("the matrix is not inside its scrolling box")
+	}
+	quiet := byID(doc, "quiet-matrix")
+	if quiet == nil || quiet.Data != "details" {
+		t.Fatal("no folded table of the requirements that ran nowhere")
+	}
+	if _, open := attr(quiet, "open"); open || rowIDs(elements(elements(quiet, "tbody")[0], "tr")) != "LIFE-7" {
+		t.Errorf("the folded table is open or does not hold LIFE-7: %q", text(quiet))
+	}
+	if q := byID(doc, "quiet-details"); q == nil || byID(q, "req-LIFE-7") == nil {
+		t.Error("LIFE-7's details are not folded away")
 	}
 	// Status is text as well as colour; cells link to the result.
 	life1 := elements(rows[1], "td")
 	for i, wantStatus := range []string{"fail", "error", "xfail"} {
-		c := life1[3+i]
+		c := life1[2+i]
 		if !strings.Contains(text(c), wantStatus) {
 			t.Errorf("LIFE-1 cell %d reads %q, want the word %q", i, text(c), wantStatus)
 		}
 	}
-	if txt := text(elements(rows[3], "td")[3]); !strings.Contains(txt, "not run") {
+	if txt := text(elements(rows[2], "td")[2]); !strings.Contains(txt, "not run") {
 		t.Errorf("an empty cell reads %q; want a text cue", txt)
 	}
 
@@ -380,6 +406,11 @@ func TestStructure(t *testing.T) {
 	}
 }
 
+func attrOf(n *html.Node, key string) string {
+	v, _ := attr(n, key)
+	return v
+}
+
 func contains(s []string, v string) bool {
 	for _, x := range s {
 		if x == v {
@@ -458,5 +489,43 @@ func TestWriteIsAtomicAndInDir(t *testing.T) {
 	data, _ := os.ReadFile(p)
 	if !bytes.HasPrefix(data, []byte("<!doctype html>")) {
 		t.Errorf("report starts %q", data[:min(40, len(data))])
+	}
+}
+
+func TestFailuresComeFirst(t *testing.T) {
+	run, dir := fixture(t)
+	run.Results[2].Reproduce = "sessionconf run -target apps/evil.yaml -profiles filesystem -suites http -label-filter 'LIFE-1' -keep"
+	run.Results[1].Status, run.Results[1].Messages = results.Pass, nil // PERSIST-1 passes everywhere now
+	run.Results = append(run.Results, results.Result{Requirement: "LIFE-3", Level: "MUST", Title: "Idle timeout", Profile: "redis", Suite: "http",
+		Status: results.Unsupported, NotChecked: true, Reason: "the manifest declares no idle timeout"})
+	out, doc := render(t, run, Options{Dir: dir})
+
+	// The problems lead the page, each with its first message and the
+	// command that reproduces it.
+	if p, s := strings.Index(out, `id="problems"`), strings.Index(out, `id="summary"`); p < 0 || p > s {
+		t.Error("the Problems section does not come before the summary")
+	}
+	items := elements(elements(byID(doc, "problems"), "ol")[0], "li")
+	if len(items) != 2 {
+		t.Fatalf("want the fail and the error in Problems, got %d entries", len(items))
+	}
+	first := text(items[0])
+	if !strings.Contains(first, "LIFE-1") || !strings.Contains(first, "dashboard gave <script>") || strings.Contains(first, "second") {
+		t.Errorf("the problem does not show its first message (only): %q", first)
+	}
+	if !strings.Contains(first, "Reproduce: "+run.Results[2].Reproduce) {
+		t.Errorf("the problem does not show its reproduce command: %q", first)
+	}
+	if !strings.Contains(text(byID(doc, "res-LIFE-1-filesystem-http")), "Reproduce: "+run.Results[2].Reproduce) {
+		t.Error("the failing result's details lack the reproduce command")
+	}
+	// The details start with the requirements that have a problem.
+	if l, p := strings.Index(out, `id="req-LIFE-1"`), strings.Index(out, `id="req-PERSIST-1"`); l < 0 || p < 0 || l > p {
+		t.Error("LIFE-1 (failing) is not detailed before PERSIST-1 (passing)")
+	}
+	// A MUST not checked is said, not folded away with the unsupported.
+	nc := byID(doc, "not-checked")
+	if nc == nil || !strings.Contains(text(nc), "LIFE-3@redis: the manifest declares no idle timeout") {
+		t.Errorf("the not-checked MUST is not listed: %v", nc)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sessionconf/sessionconf/harness/version"
 )
 
 // Schema names the results.json format (docs/results.schema.json); bump
@@ -79,12 +81,15 @@ type Target struct {
 // took (the fastest of a few, before any spec ran; specs size their
 // samples and bound their waits by it).
 type SuiteRun struct {
-	Profile  string  `json:"profile"`
-	Suite    string  `json:"suite"`
-	Seed     int64   `json:"seed,omitempty"`
-	Measured bool    `json:"costs_measured"` // false: the target did not start or log in
-	Start    float64 `json:"start_seconds"`
-	Login    float64 `json:"login_seconds"`
+	Profile string `json:"profile"`
+	Suite   string `json:"suite"`
+	Seed    int64  `json:"seed,omitempty"`
+	// Started is when the suite run began (the suites of a run go one
+	// after another): the JUnit testsuite's timestamp.
+	Started  time.Time `json:"started,omitzero"`
+	Measured bool      `json:"costs_measured"` // false: the target did not start or log in
+	Start    float64   `json:"start_seconds"`
+	Login    float64   `json:"login_seconds"`
 }
 
 // Run is a whole results.json.
@@ -97,8 +102,8 @@ type Run struct {
 	Browser      string     `json:"browser,omitempty"`
 	Started      time.Time  `json:"started"`
 	Duration     float64    `json:"duration_seconds"`
-	Filtered     bool       `json:"filtered"` // a label filter or focus left requirements out
-	KnownFailing string     `json:"known_failing,omitempty"`
+	Filtered     bool       `json:"filtered"`                // a label filter or focus left requirements out
+	KnownFailing string     `json:"known_failing,omitempty"` // several: comma-separated
 	SuiteRuns    []SuiteRun `json:"suite_runs,omitempty"`
 	// Verdict is "pass" or "fail": OK(), as the command's exit status says.
 	Verdict string         `json:"verdict"`
@@ -185,6 +190,9 @@ func profileRank(p string) int {
 // to the repository.
 func (r *Run) WriteJSON(dir string) (string, error) {
 	r.Schema = Schema
+	if r.SuiteVersion == "" {
+		r.SuiteVersion = version.Version // results made by this sessionconf
+	}
 	r.Summarize()
 	out := r.relativeTo(dir)
 	data, err := json.MarshalIndent(out, "", "  ")
@@ -214,9 +222,11 @@ func ReadJSON(path string) (*Run, error) {
 // relativeTo returns a copy of r whose paths are relative to dir.
 func (r *Run) relativeTo(dir string) *Run {
 	out := *r
-	out.Results = slices.Clone(r.Results)
+	// Lists are lists, if empty: readers (and the schema) need no null case.
+	out.Profiles = nonNil(r.Profiles)
+	out.Results = nonNil(slices.Clone(r.Results))
 	out.Target.Manifest = relList(dir, r.Target.Manifest)
-	out.KnownFailing = rel(dir, r.KnownFailing)
+	out.KnownFailing = relList(dir, r.KnownFailing)
 	for i, res := range out.Results {
 		out.Results[i].Location = sourceLocation(res.Location)
 		if len(res.Evidence) > 0 {
@@ -228,6 +238,13 @@ func (r *Run) relativeTo(dir string) *Run {
 		}
 	}
 	return &out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // rel makes an absolute path relative to dir ("" stays "").
@@ -296,6 +313,9 @@ func Merge(runs ...*Run) *Run {
 		}
 		if out.Browser == "" {
 			out.Browser = r.Browser
+		}
+		if out.SuiteVersion == "" {
+			out.SuiteVersion = r.SuiteVersion
 		}
 	}
 	out.Duration = end.Sub(out.Started).Seconds()

@@ -68,6 +68,9 @@ func TestJUnitMapsStatuses(t *testing.T) {
 	if doc.Tests != 6 || doc.Failures != 2 || doc.Errors != 1 || doc.Skipped != 2 {
 		t.Errorf("tests %d failures %d errors %d skipped %d; want 6/2 (fail, xpass)/1/2 (xfail, unsupported)", doc.Tests, doc.Failures, doc.Errors, doc.Skipped)
 	}
+	if len(doc.Suites) != 1 || doc.Suites[0].Failures != 2 || doc.Suites[0].Errors != 1 || doc.Suites[0].Skipped != 2 {
+		t.Errorf("the testsuite's counts do not add up: %+v", doc.Suites)
+	}
 	if !strings.Contains(string(data), "msg &lt;b&gt;fail&lt;/b&gt;") {
 		t.Error("messages must be escaped in junit.xml")
 	}

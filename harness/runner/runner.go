@@ -1,13 +1,14 @@
 // Package runner runs the Ginkgo suites for the sessionconf command: it
-// builds (or finds) the suite binaries, runs one suite in one profile of a
-// manifest as a Job with Ginkgo's parallel processes, runs many jobs at a
-// bounded width, and removes what a run's containers left behind. Both
+// decides where the suites come from (Layout: a release's compiled suites,
+// or a checkout's or the module cache's source, built for the run), runs
+// one suite in one profile of a manifest as a Job with Ginkgo's parallel
+// processes, runs many jobs at a bounded width, and removes what a run's containers left behind. Both
 // `sessionconf run` and `sessionconf selftest` run their jobs through it.
 package runner
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sessionconf/sessionconf/harness/catalog"
@@ -25,6 +25,7 @@ import (
 	"github.com/sessionconf/sessionconf/harness/manifest"
 	"github.com/sessionconf/sessionconf/harness/redisprov"
 	"github.com/sessionconf/sessionconf/harness/results"
+	"github.com/sessionconf/sessionconf/harness/version"
 )
 
 // Suite is a Ginkgo suite of the repository.
@@ -40,29 +41,6 @@ var Suites = []Suite{
 	{"browser", "suites/browser"},
 }
 
-// ChooseSuites returns the suites named in want (all when empty) that the
-// checkout at root has.
-func ChooseSuites(root string, want []string) ([]Suite, error) {
-	var out []Suite
-	for _, s := range Suites {
-		if _, err := os.Stat(filepath.Join(root, s.Pkg)); err != nil {
-			continue // not in this checkout
-		}
-		if len(want) == 0 || slices.Contains(want, s.Name) {
-			out = append(out, s)
-		}
-	}
-	for _, w := range want {
-		if !slices.ContainsFunc(out, func(s Suite) bool { return s.Name == w }) {
-			return nil, fmt.Errorf("unknown suite %q (have %v)", w, Names(out))
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no suite to run")
-	}
-	return out, nil
-}
-
 // Names lists the suites' names.
 func Names(ss []Suite) []string {
 	var n []string
@@ -70,93 +48,6 @@ func Names(ss []Suite) []string {
 		n = append(n, s.Name)
 	}
 	return n
-}
-
-// RepoRoot finds the sessionconf checkout: from the working directory up,
-// else from the executable's directory up.
-func RepoRoot() (string, error) {
-	starts := []string{}
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if exe, err := os.Executable(); err == nil {
-		starts = append(starts, filepath.Dir(exe))
-	}
-	for _, dir := range starts {
-		for {
-			data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-			if err == nil && strings.Contains(string(data), "module github.com/sessionconf/sessionconf\n") {
-				return dir, nil
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
-	}
-	return "", errors.New("sessionconf needs its source checkout (the suites are built from it); run it inside the repository")
-}
-
-// Binaries are the compiled suites of a run.
-type Binaries struct {
-	dir    string
-	suites map[string]string
-}
-
-// Build compiles each suite once for this run (go test -c uses the build
-// cache, so a warm build costs a second or two) into a directory of its
-// own under bin/, so that concurrent runs never overwrite each other's
-// binaries. Close removes it.
-func Build(ctx context.Context, root string, ss []Suite, stderr io.Writer) (*Binaries, error) {
-	b := &Binaries{suites: map[string]string{}}
-	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
-		return nil, err
-	}
-	removeStaleSuiteDirs(filepath.Join(root, "bin"))
-	dir, err := os.MkdirTemp(filepath.Join(root, "bin"), fmt.Sprintf("suites-%d-", os.Getpid()))
-	if err != nil {
-		return nil, err
-	}
-	b.dir = dir
-	// One go command for every suite: it builds them in parallel and
-	// writes <package>.test into dir.
-	args := []string{"test", "-c", "-o", dir + string(filepath.Separator)}
-	for _, s := range ss {
-		args = append(args, "./"+s.Pkg)
-		b.suites[s.Name] = filepath.Join(dir, filepath.Base(s.Pkg)+".test")
-	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
-	if err := cmd.Run(); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("building the suites (%s): %v", strings.Join(Names(ss), ", "), err)
-	}
-	return b, nil
-}
-
-// Of returns the binary of suite s.
-func (b *Binaries) Of(s Suite) string { return b.suites[s.Name] }
-
-// Close removes the binaries.
-func (b *Binaries) Close() error {
-	if b == nil || b.dir == "" {
-		return nil
-	}
-	return os.RemoveAll(b.dir)
-}
-
-// removeStaleSuiteDirs removes the suite directories of runs whose process
-// is gone (killed before it could clean up).
-func removeStaleSuiteDirs(bin string) {
-	dirs, _ := filepath.Glob(filepath.Join(bin, "suites-*"))
-	for _, d := range dirs {
-		pid, _ := strconv.Atoi(strings.SplitN(strings.TrimPrefix(filepath.Base(d), "suites-"), "-", 2)[0])
-		if pid <= 0 || syscall.Kill(pid, 0) == nil {
-			continue
-		}
-		os.RemoveAll(d)
-	}
 }
 
 // BuildTarget runs the manifest's build once for the whole run.
@@ -189,6 +80,9 @@ type Job struct {
 	Profile  catalog.Profile
 	Dir      string // its report directory
 	Filter   string // its Ginkgo label filter ("" for none)
+	// Progress, when set, is the file its specs append progress events to
+	// (harness/progress).
+	Progress string
 	// Ready, when not nil, is closed once the job may start (what it runs
 	// has been built).
 	Ready <-chan struct{}
@@ -210,7 +104,7 @@ type Options struct {
 
 // Run runs one job under the Ginkgo CLI (parallel processes), its output
 // going to the job's log.
-func (b *Binaries) Run(ctx context.Context, root, runID string, o Options, j *Job) {
+func (b *Binaries) Run(ctx context.Context, runID string, o Options, j *Job) {
 	start := time.Now()
 	defer func() { j.Elapsed = time.Since(start) }()
 	j.Log = filepath.Join(j.Dir, "ginkgo.log")
@@ -227,7 +121,7 @@ func (b *Binaries) Run(ctx context.Context, root, runID string, o Options, j *Jo
 	if j.Manifest.External != nil {
 		procs = 1
 	}
-	args := []string{"tool", "ginkgo", "-p", "--procs=" + strconv.Itoa(max(procs, 1)), "--randomize-all", "--no-color", "--poll-progress-after=60s"}
+	args := []string{"-p", "--procs=" + strconv.Itoa(max(procs, 1)), "--randomize-all", "--no-color", "--poll-progress-after=60s"}
 	if j.Filter != "" {
 		// A filter may select no spec of this suite (a requirement only the
 		// HTTP suite checks): that suite run is empty, not failed; the
@@ -248,8 +142,12 @@ func (b *Binaries) Run(ctx context.Context, root, runID string, o Options, j *Jo
 	if o.Keep {
 		args = append(args, "-sessionconf.keep")
 	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = root, log, log
+	if j.Progress != "" {
+		args = append(args, "-sessionconf.progress="+j.Progress)
+	}
+	args = append(slices.Clone(b.ginkgo[1:]), args...)
+	cmd := exec.CommandContext(ctx, b.ginkgo[0], args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = b.wd, log, log
 	cmd.Env = append(os.Environ(), redisprov.EnvRunID+"="+runID)
 	if o.Redis != "" {
 		cmd.Env = append(cmd.Env, "SESSIONCONF_REDIS_PROVIDER="+o.Redis)
@@ -264,8 +162,8 @@ func (b *Binaries) Run(ctx context.Context, root, runID string, o Options, j *Jo
 // RunAll runs jobs with the binaries, at most width at once, each once it
 // is Ready, in the order given; done is called after each (one at a
 // time). It starts no more jobs once ctx ends or stop closes.
-func (b *Binaries) RunAll(ctx context.Context, root, runID string, o Options, jobs []*Job, width int, stop <-chan struct{}, done func(*Job)) {
-	Pool(ctx, jobs, width, stop, func(j *Job) { b.Run(ctx, root, runID, o, j) }, done)
+func (b *Binaries) RunAll(ctx context.Context, runID string, o Options, jobs []*Job, width int, stop <-chan struct{}, done func(*Job)) {
+	Pool(ctx, jobs, width, stop, func(j *Job) { b.Run(ctx, runID, o, j) }, done)
 }
 
 // Pool runs run(j) for each job, at most width at once, each once it is
@@ -307,6 +205,39 @@ dispatch:
 	wg.Wait()
 }
 
+// Count is how many specs the job will run: a dry run of its suite with
+// its filter (nothing starts), for "[n/N]" progress lines.
+func (b *Binaries) Count(ctx context.Context, j *Job) (int, error) {
+	tmp, err := os.MkdirTemp("", "sessionconf-count-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp)
+	report := filepath.Join(tmp, "report.json")
+	args := []string{"-ginkgo.dry-run", "-ginkgo.json-report=" + report, "-sessionconf.target=" + j.Path, "-sessionconf.profile=" + string(j.Profile)}
+	if j.Filter != "" {
+		args = append(args, "-ginkgo.label-filter="+j.Filter)
+	}
+	cmd := exec.CommandContext(ctx, b.Of(j.Suite), args...)
+	cmd.Dir = b.wd
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("counting the specs of the %s suite: %v\n%s", j.Suite.Name, err, out)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		return 0, err
+	}
+	// Ginkgo's JSON report, only the field needed (the runner does not
+	// import Ginkgo).
+	var suites []struct {
+		PreRunStats struct{ SpecsThatWillRun int }
+	}
+	if err := json.Unmarshal(data, &suites); err != nil || len(suites) == 0 {
+		return 0, fmt.Errorf("counting the specs of the %s suite: unreadable report: %v", j.Suite.Name, err)
+	}
+	return suites[0].PreRunStats.SpecsThatWillRun, nil
+}
+
 // Results reads the job's results.json.
 func (j *Job) Results() (*results.Run, error) {
 	return results.ReadJSON(filepath.Join(j.Dir, "results.json"))
@@ -321,11 +252,25 @@ func PrintLog(w io.Writer, j *Job) {
 	fmt.Fprintf(w, "\n===== %s profile, %s suite: %s =====\n%s\n", j.Profile, j.Suite.Name, j.Log, strings.TrimRight(string(data), "\n"))
 }
 
+// PrintLogTail copies the last n lines of the job's output to w: enough
+// to see why a suite run wrote no results, without Ginkgo's whole log.
+func PrintLogTail(w io.Writer, j *Job, n int) {
+	data, err := os.ReadFile(j.Log)
+	if err != nil {
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	fmt.Fprintf(w, "\n===== %s profile, %s suite, the last %d lines of %s =====\n%s\n", j.Profile, j.Suite.Name, len(lines), j.Log, strings.Join(lines, "\n"))
+}
+
 // ErrorRun stands for a suite run that produced no results: every
 // requirement it would have checked is an error.
 func ErrorRun(j *Job, cause error) *results.Run {
 	m := j.Manifest
-	r := &results.Run{Schema: results.Schema, Target: results.Target{Name: m.Name, Manifest: m.Path, Mode: m.Mode()}, Profiles: []string{string(j.Profile)}, Started: time.Now()}
+	r := &results.Run{Schema: results.Schema, SuiteVersion: version.Version, Target: results.Target{Name: m.Name, Manifest: m.Path, Mode: m.Mode()}, Profiles: []string{string(j.Profile)}, Started: time.Now()}
 	msg := fmt.Sprintf("the %s suite did not finish (%v; %v); see %s", j.Suite.Name, j.Err, cause, j.Log)
 	for _, req := range catalog.All() {
 		r.Results = append(r.Results, results.Result{Requirement: req.ID, Level: string(req.Level), Title: req.Title, Profile: string(j.Profile), Suite: j.Suite.Name, Status: results.Error, Messages: []string{msg}})

@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,19 +58,5 @@ func TestPoolWaitsForReadyAndStops(t *testing.T) {
 	}, nil)
 	if !slices.Equal(ran, []string{"a"}) {
 		t.Errorf("ran %v, want only a: b and c were never ready", ran)
-	}
-}
-
-func TestChooseSuites(t *testing.T) {
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := ChooseSuites(root, nil)
-	if err != nil || !slices.Equal(Names(all), []string{"http", "browser"}) {
-		t.Errorf("all suites: %v, %v", Names(all), err)
-	}
-	if _, err := ChooseSuites(root, []string{"mobile"}); err == nil || !strings.Contains(err.Error(), `unknown suite "mobile"`) {
-		t.Errorf("an unknown suite must be refused, got %v", err)
 	}
 }

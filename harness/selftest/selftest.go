@@ -226,7 +226,7 @@ func Run(o Options, stdout, stderr io.Writer) (bool, error) {
 	}
 	root, err := runner.RepoRoot()
 	if err != nil {
-		return false, &UsageError{err}
+		return false, &UsageError{fmt.Errorf("%v (the self-test builds the mutants from source; a release ships none)", err)}
 	}
 	mutants, err := loadMutants(root, o.Dir, o.Only)
 	if err != nil {
@@ -244,12 +244,15 @@ func Run(o Options, stdout, stderr io.Writer) (bool, error) {
 	runID := redisprov.NewRunID()
 	defer runner.Reap(runID)
 
-	ss, err := runner.ChooseSuites(root, []string{"http", "browser"})
+	// The mutants are built from source, so the suites are too: a release
+	// ships neither.
+	layout := runner.CheckoutLayout(root)
+	ss, err := layout.ChooseSuites([]string{"http", "browser"})
 	if err != nil {
 		return false, &UsageError{err}
 	}
 	buildStart := time.Now()
-	bins, err := runner.Build(ctx, root, ss, stderr)
+	bins, err := layout.Binaries(ctx, ss, stderr)
 	if err != nil {
 		return false, err
 	}
@@ -334,7 +337,7 @@ func Run(o Options, stdout, stderr io.Writer) (bool, error) {
 		plain[i], of[j.Job] = j.Job, j
 	}
 	done := 0
-	bins.RunAll(ctx, root, runID, ro, plain, o.Jobs, buildFailed, func(rj *runner.Job) {
+	bins.RunAll(ctx, runID, ro, plain, o.Jobs, buildFailed, func(rj *runner.Job) {
 		j := of[rj]
 		mu.Lock()
 		defer mu.Unlock()

@@ -46,12 +46,20 @@
         apply();
       });
     }
-    // A link to a result opens it (and its requirement stays visible).
+    // A link to a result opens it and every fold around it (a result of
+    // a requirement that ran nowhere sits in a folded group), keeps its
+    // requirement visible, and scrolls to it once it is open.
     function openTarget() {
       var id = decodeURIComponent(location.hash.slice(1));
       var el = id && document.getElementById(id);
-      if (el && el.tagName === "DETAILS") { el.open = true; }
-      if (el) { el.classList.remove("hidden"); var p = el.closest("[data-statuses]"); if (p) { p.classList.remove("hidden"); } }
+      if (!el) { return; }
+      for (var d = el; d; d = d.parentElement) {
+        if (d.tagName === "DETAILS") { d.open = true; }
+      }
+      el.classList.remove("hidden");
+      var p = el.closest("[data-statuses]");
+      if (p) { p.classList.remove("hidden"); }
+      el.scrollIntoView();
     }
     window.addEventListener("hashchange", openTarget);
     openTarget();
