@@ -40,10 +40,11 @@ func printTable(w io.Writer, run *results.Run) {
 		cells[r.Requirement][r.Profile] = append(cells[r.Requirement][r.Profile], s)
 	}
 	fmt.Fprintln(w)
+	shown := tableRows(run)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "REQUIREMENT\tLEVEL\t%s\n", strings.ToUpper(strings.Join(run.Profiles, "\t")))
 	for _, req := range catalog.All() {
-		if cells[req.ID] == nil || onlySkipped(cells[req.ID]) {
+		if !shown[req.ID] {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s", req.ID, req.Level)
@@ -118,17 +119,19 @@ func printCounts(w io.Writer, run *results.Run, jobs []*runner.Job, reports stri
 	}
 }
 
-// onlySkipped reports whether a requirement was filtered out everywhere
-// (a filtered run lists only what it ran).
-func onlySkipped(byProfile map[string][]string) bool {
-	for _, ss := range byProfile {
-		for _, s := range ss {
-			if !strings.HasSuffix(s, string(results.Skipped)) {
-				return false
-			}
+// tableRows are the requirements the console table shows: those that ran
+// or should have (a MUST not checked) somewhere. One filtered out
+// everywhere, or by design for none of the run's profiles (FAILOVER-1 in
+// a run without Sentinel), is a row of noise; report.html folds them.
+func tableRows(run *results.Run) map[string]bool {
+	shown := map[string]bool{}
+	for _, r := range run.Results {
+		byDesign := r.Status == results.Unsupported && !r.NotChecked
+		if r.Status != results.Skipped && !byDesign {
+			shown[r.Requirement] = true
 		}
 	}
-	return true
+	return shown
 }
 
 func seconds(s float64, round time.Duration) time.Duration {
