@@ -328,7 +328,7 @@ func firstLine(s string) string {
 // Not -reports: the command is for a person at a terminal, and the
 // default directory is the one they read.
 func (o runOptions) rerun(targetOf map[string]string) results.Rerun {
-	rr := results.Rerun{Targets: targetOf}
+	rr := results.Rerun{Program: programAsTyped(), Targets: targetOf}
 	if o.knownFailing != "" {
 		rr.Flags = append(rr.Flags, "-known-failing", o.knownFailing)
 	}
@@ -342,6 +342,16 @@ func (o runOptions) rerun(targetOf map[string]string) results.Rerun {
 		rr.Flags = append(rr.Flags, "-timeout", name+"="+o.timeouts[name])
 	}
 	return rr
+}
+
+// programAsTyped is how this shell reaches sessionconf again: the path the
+// user typed (bin/sessionconf, ./sessionconf), or "" when it came from PATH
+// or an absolute path (go run's is a build directory gone after the run).
+func programAsTyped() string {
+	if strings.ContainsRune(os.Args[0], '/') && !filepath.IsAbs(os.Args[0]) {
+		return os.Args[0]
+	}
+	return ""
 }
 
 // knownFailingOf names the known-failing lists of the run's jobs. The

@@ -11,6 +11,10 @@ import (
 // flags that change a verdict (a known-failing list, the Redis provider,
 // timeouts), already spelled as arguments.
 type Rerun struct {
+	// Program is the command as the user typed it (bin/sessionconf,
+	// ./sessionconf in a release directory); "" is "sessionconf", found
+	// on PATH.
+	Program string
 	// Targets maps a profile to its manifest; "" is any profile's.
 	Targets map[string]string
 	Flags   []string
@@ -25,7 +29,11 @@ func (rr Rerun) ReproduceCommand(r Result) string {
 	if target == "" {
 		target = rr.Targets[""]
 	}
-	args := []string{"sessionconf", "run", "-target", ShellQuote(target), "-profiles", ShellQuote(r.Profile)}
+	program := rr.Program
+	if program == "" {
+		program = "sessionconf"
+	}
+	args := []string{ShellQuote(program), "run", "-target", ShellQuote(target), "-profiles", ShellQuote(r.Profile)}
 	if r.Suite != "" {
 		args = append(args, "-suites", ShellQuote(r.Suite))
 	}

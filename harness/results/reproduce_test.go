@@ -26,6 +26,14 @@ func TestReproduceCommand(t *testing.T) {
 	}
 }
 
+func TestReproduceCommandNamesTheProgramAsTyped(t *testing.T) {
+	rr := Rerun{Program: "./release dir/sessionconf", Targets: map[string]string{"": "app.yaml"}}
+	words := shellWords(t, rr.ReproduceCommand(Result{Requirement: "PERSIST-1", Profile: "redis"}))
+	if words[0] != "./release dir/sessionconf" {
+		t.Errorf("the command starts with %q, want the program as the user ran it", words[0])
+	}
+}
+
 func TestShellQuoteSurvivesAShell(t *testing.T) {
 	for _, s := range []string{"plain", "", "with space", "it's", `$HOME`, "`id`", `a\b`, "new\nline", "'", "*", "a;b", "~user", "-x"} {
 		q := ShellQuote(s)
