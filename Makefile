@@ -173,6 +173,7 @@ install-check:
 ##   redis-server), built locally with debootstrap and docker import, no
 ##   registry: sessionconf:<version>. image-check runs the reference in it.
 image: dist
+	.ci/deps debootstrap
 	fixtures/release/image.sh $(DIST)
 image-check: image
 	fixtures/release/image-check.sh sessionconf:$(VERSION)
