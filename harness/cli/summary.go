@@ -155,19 +155,27 @@ func printNotChecked(w io.Writer, run *results.Run) {
 
 // printFailures lists what failed the run before the table, each with its
 // first message and the command that runs it again alone: what a person
-// reading a CI log acts on first.
+// reading a CI log acts on first. One cause shared by many requirements of
+// a suite run (it could not start, it wrote nothing) is printed once, with
+// the requirements it hit.
 func printFailures(w io.Writer, run *results.Run) {
 	failures := report.Failures(run)
 	if len(failures) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "\nFailures (%d):\n", len(failures))
-	for _, r := range failures {
+	for _, g := range report.GroupFailures(failures) {
+		r := g[0]
 		where := r.Profile
 		if r.Suite != "" {
 			where += "/" + r.Suite
 		}
-		fmt.Fprintf(w, "  %-5s %s %s: %s\n", r.Status, r.Requirement, where, report.FirstMessage(r, 160))
+		if len(g) == 1 {
+			fmt.Fprintf(w, "  %-5s %s %s: %s\n", r.Status, r.Requirement, where, report.FirstMessage(r, 160))
+		} else {
+			fmt.Fprintf(w, "  %-5s %d requirements %s: %s\n", r.Status, len(g), where, report.FirstMessage(r, 160))
+			fmt.Fprintf(w, "        %s\n", report.Requirements(g, 10))
+		}
 		if r.Reproduce != "" {
 			fmt.Fprintf(w, "        %s\n", r.Reproduce)
 		}

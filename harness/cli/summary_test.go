@@ -31,3 +31,23 @@ func TestTheTableLeavesOutWhatAppliesNowhereInTheRun(t *testing.T) {
 		}
 	}
 }
+
+func TestACauseSharedByManyRequirementsIsPrintedOnce(t *testing.T) {
+	cause := `the run could not start: app.yaml:8: process.command: "gunicorn" is not on PATH`
+	run := &results.Run{Profiles: []string{"filesystem"}}
+	for _, id := range []string{"PERSIST-1", "PERSIST-2", "LIFE-1", "LIFE-2", "COOKIE-1"} {
+		run.Results = append(run.Results, results.Result{Requirement: id, Profile: "filesystem", Suite: "http", Status: results.Error, Messages: []string{cause}, Reproduce: "sessionconf run -label-filter '" + id + "'"})
+	}
+	run.Results = append(run.Results, results.Result{Requirement: "CLEAR-1", Profile: "filesystem", Suite: "http", Status: results.Fail, Messages: []string{"logout left the record"}, Reproduce: "sessionconf run -label-filter 'CLEAR-1'"})
+	var out strings.Builder
+	printFailures(&out, run)
+	got := out.String()
+	if n := strings.Count(got, cause); n != 1 {
+		t.Errorf("the shared cause is printed %d times, want once:\n%s", n, got)
+	}
+	for _, want := range []string{"Failures (6):", "5 requirements filesystem/http", "PERSIST-1, PERSIST-2, LIFE-1, LIFE-2, COOKIE-1", "fail  CLEAR-1 filesystem/http: logout left the record"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the list lacks %q:\n%s", want, got)
+		}
+	}
+}

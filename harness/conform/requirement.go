@@ -35,13 +35,26 @@ var WaitsLong = ginkgo.SpecPriority(1)
 func Requirement(id string, body func(t *T), decorators ...any) {
 	req := catalog.MustGet(id)
 	p := labelProfile()
+	labels := ginkgo.Label(req.ID, string(req.Level), string(p), suiteName)
+	registered = append(registered, registeredSpec{req, labels})
 	args := append([]any{
-		ginkgo.Label(req.ID, string(req.Level), string(p), suiteName),
+		labels,
 		func(ctx ginkgo.SpecContext) { runRequirement(ctx, req, p, body) },
 		ginkgo.SpecTimeout(resolveTimeouts(nil).Spec),
 		ginkgo.Offset(1), // the spec's location is the spec file, not this wrapper
 	}, decorators...)
 	ginkgo.It(fmt.Sprintf("%s %s [%s %s]", req.ID, req.Title, req.Level, p), args...)
+}
+
+// registered lists the requirements of this process's spec tree. A run
+// that cannot start (a manifest error, a command not on PATH) leaves no
+// spec in Ginkgo's report, yet each one the filter chose must say why it
+// was not checked.
+var registered []registeredSpec
+
+type registeredSpec struct {
+	req    catalog.Requirement
+	labels ginkgo.Labels
 }
 
 // labelProfile is the profile the tree is built for. It is known before
@@ -184,9 +197,9 @@ func writeReports(report ginkgo.Report) {
 	}
 	run := collect(report)
 	dir := current.data.Reports
-	if dir == "" && *flagReports != "" && run.Executed() == 0 {
-		// The filter selected no spec, so Ginkgo never set the run up: the
-		// results (all skipped) still belong where the command looks.
+	if dir == "" && *flagReports != "" {
+		// The run was never set up (the filter chose no spec, or the setup
+		// failed): its results still belong where the command looks.
 		dir = *flagReports
 		if path, err := manifestPath(); err == nil {
 			if m, err := manifest.Load(path); err == nil {
@@ -250,7 +263,9 @@ func collect(report ginkgo.Report) *results.Run {
 	}
 	setupFailure := ""
 	for _, sr := range report.SpecReports {
-		if sr.LeafNodeType.Is(suiteLevelNodes) && sr.State.Is(failureStates) {
+		// In a parallel run every process reports the setup as aborted;
+		// only the one whose setup failed says why.
+		if sr.LeafNodeType.Is(suiteLevelNodes) && sr.State.Is(failureStates) && setupFailure == "" {
 			setupFailure = sr.Failure.Message
 		}
 	}
@@ -270,9 +285,46 @@ func collect(report ginkgo.Report) *results.Run {
 		}
 		run.Results = append(run.Results, res)
 	}
+	if setupFailure != "" && len(run.Results) == 0 {
+		run.Results = notStarted(registered, selected, setupFailure)
+	}
 	run.Sort(order)
 	run.FillReproduce(suiteRerun())
 	return run
+}
+
+// notStarted is the result of every chosen spec of a run whose setup
+// failed before any spec ran: an error naming the cause, never a silent
+// empty run ("no requirement was executed, check the filter").
+func notStarted(specs []registeredSpec, selected func([]string) bool, setupFailure string) []results.Result {
+	var out []results.Result
+	for _, s := range specs {
+		if !selected(s.labels) {
+			continue
+		}
+		p := labelProfile()
+		res := results.Result{
+			Requirement: s.req.ID, Level: string(s.req.Level), Title: s.req.Title,
+			Profile: string(p), Suite: suiteName,
+			Status: results.Error, Messages: []string{couldNotStart(setupFailure)},
+		}
+		if why := s.req.Unsupported(p); why != "" {
+			// As its spec would have said first: not this profile's business.
+			res.Status, res.Reason, res.Messages = results.Unsupported, why, nil
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// couldNotStart words a setup failure for a result: the suite's abort
+// messages already begin "sessionconf: the run could not start: ".
+func couldNotStart(msg string) string {
+	msg = strings.TrimPrefix(strings.TrimSpace(msg), "sessionconf: ")
+	if strings.HasPrefix(msg, "the run could not start") {
+		return msg
+	}
+	return "the run could not start: " + msg
 }
 
 // selectedBy reports whether a spec's labels match the run's label filter
@@ -297,7 +349,7 @@ func specResult(sr ginkgo.SpecReport, setupFailure string) results.Result {
 	switch {
 	case !ok && setupFailure != "":
 		res = blankResult(sr)
-		res.Status, res.Messages = results.Error, []string{"the run could not start: " + setupFailure}
+		res.Status, res.Messages = results.Error, []string{couldNotStart(setupFailure)}
 	case !ok && sr.State.Is(failureStates):
 		res = blankResult(sr)
 		res.Status, res.Messages = results.Error, []string{fmt.Sprintf("%s: %s", sr.State, sr.Failure.Message)}

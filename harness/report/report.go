@@ -216,14 +216,17 @@ type page struct {
 	Rows       []row // requirements that ran somewhere
 	// QuietRows are the requirements that ran nowhere (every result
 	// unsupported or skipped): folded away below the matrix.
-	QuietRows  []row
-	Problems   []*resultView
-	NotChecked []NotCheckedGroup
-	Suggest    string
-	Stale      []string
-	Reqs       []*reqView // requirements with a problem first
-	QuietReqs  []*reqView
-	Budget     string // a note when the evidence budget ran out
+	QuietRows []row
+	Problems  []problemView
+	// ProblemCount counts the results behind Problems (one entry stands
+	// for every result that shares its cause).
+	ProblemCount int
+	NotChecked   []NotCheckedGroup
+	Suggest      string
+	Stale        []string
+	Reqs         []*reqView // requirements with a problem first
+	QuietReqs    []*reqView
+	Budget       string // a note when the evidence budget ran out
 }
 
 type count struct {
@@ -292,6 +295,13 @@ func (rv *reqView) quiet() bool {
 	return !slices.ContainsFunc(rv.Results, func(v *resultView) bool {
 		return v.Status != results.Unsupported && v.Status != results.Skipped
 	})
+}
+
+// problemView is one entry of Problems: a result, and the others of its
+// profile and suite that failed with the same first message.
+type problemView struct {
+	*resultView
+	Also []*resultView
 }
 
 type resultView struct {
@@ -397,13 +407,14 @@ func buildPage(run *results.Run, o Options) *page {
 	// One view per result, in the run's order; evidence is loaded failing
 	// results first so they get the budget.
 	views := make([]*resultView, len(run.Results))
+	var problems []*resultView
 	byReq := map[string][]*resultView{}
 	for i, r := range run.Results {
 		v := newResultView(r)
 		views[i] = v
 		byReq[r.Requirement] = append(byReq[r.Requirement], v)
 		if v.Problem {
-			pg.Problems = append(pg.Problems, v)
+			problems = append(problems, v)
 		}
 	}
 	ld := &loader{o: o, left: o.MaxTotal}
@@ -422,7 +433,11 @@ func buildPage(run *results.Run, o Options) *page {
 	}
 	// Failures first, then errors, then stale known-failing entries: what
 	// the implementation breaks matters most.
-	slices.SortStableFunc(pg.Problems, func(a, b *resultView) int { return problemRank(a.Status) - problemRank(b.Status) })
+	slices.SortStableFunc(problems, func(a, b *resultView) int { return problemRank(a.Status) - problemRank(b.Status) })
+	for _, g := range SharedCauses(problems, func(v *resultView) results.Result { return v.Result }) {
+		pg.Problems = append(pg.Problems, problemView{g[0], g[1:]})
+	}
+	pg.ProblemCount = len(problems)
 	if ld.exhausted {
 		pg.Budget = fmt.Sprintf("The report embeds at most %s of evidence; the rest is linked (open the files next to this report).", humanSize(o.MaxTotal))
 	}

@@ -529,3 +529,30 @@ func TestFailuresComeFirst(t *testing.T) {
 		t.Errorf("the not-checked MUST is not listed: %v", nc)
 	}
 }
+
+func TestProblemsListASharedCauseOnce(t *testing.T) {
+	run, dir := fixture(t)
+	cause := "the run could not start: app.yaml:8: process.command: \"gunicorn\" is not on PATH"
+	for _, id := range []string{"COOKIE-1", "COOKIE-2", "COOKIE-3"} {
+		run.Results = append(run.Results, results.Result{Requirement: id, Level: "MUST", Profile: "cookie", Suite: "browser",
+			Status: results.Error, Messages: []string{cause}, Reproduce: "sessionconf run -label-filter '" + id + "'"})
+	}
+	_, doc := render(t, run, Options{Dir: dir})
+	items := elements(elements(byID(doc, "problems"), "ol")[0], "li")
+	var group string
+	for _, li := range items {
+		if strings.Contains(text(li), "one cause") {
+			group = text(li)
+		}
+	}
+	if !strings.Contains(group, "3 requirements, one cause") || !strings.Contains(group, "COOKIE-1, COOKIE-2, COOKIE-3") {
+		t.Fatalf("no entry for the shared cause naming its requirements: %q", group)
+	}
+	if n := strings.Count(group, "gunicorn"); n != 1 {
+		t.Errorf("the shared cause shows %d times in its entry", n)
+	}
+	heading := text(byID(doc, "h-problems"))
+	if want := fmt.Sprintf("Problems (%d)", len(items)+2); heading != want {
+		t.Errorf("heading %q, want %q: it counts results, not entries", heading, want)
+	}
+}

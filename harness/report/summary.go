@@ -100,6 +100,45 @@ func Failures(run *results.Run) []results.Result {
 	return out
 }
 
+// SharedCauses groups items of one status, profile and suite whose first
+// messages are the same, in the order they come: a run that could not
+// start, or a suite that wrote nothing, fails every requirement with one
+// cause, which a reader should see once with the requirements it hit.
+func SharedCauses[T any](items []T, result func(T) results.Result) [][]T {
+	var groups [][]T
+	at := map[string]int{}
+	for _, it := range items {
+		r := result(it)
+		key := strings.Join([]string{string(r.Status), r.Profile, r.Suite, FirstMessage(r, 1<<20)}, "\x00")
+		i, ok := at[key]
+		if !ok {
+			i = len(groups)
+			at[key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], it)
+	}
+	return groups
+}
+
+// Requirements names a group's requirements, the first n of them.
+func Requirements(g []results.Result, n int) string {
+	var ids []string
+	for _, r := range g[:min(n, len(g))] {
+		ids = append(ids, r.Requirement)
+	}
+	s := strings.Join(ids, ", ")
+	if len(g) > n {
+		s += fmt.Sprintf(" and %d more", len(g)-n)
+	}
+	return s
+}
+
+// GroupFailures is SharedCauses of plain results.
+func GroupFailures(rs []results.Result) [][]results.Result {
+	return SharedCauses(rs, func(r results.Result) results.Result { return r })
+}
+
 // maxSummaryFailures bounds the failures the Markdown summary lists: a
 // GitHub step summary holds 1 MiB, and the report has them all.
 const maxSummaryFailures = 50
@@ -169,13 +208,21 @@ func writeFailuresMarkdown(b *strings.Builder, run *results.Run) {
 		return
 	}
 	fmt.Fprintf(b, "#### Failures (%d)\n\n", len(failures))
-	for i, r := range failures {
-		if i == maxSummaryFailures {
-			fmt.Fprintf(b, "…and %d more: see report.html.\n\n", len(failures)-i)
+	listed := 0
+	for _, g := range GroupFailures(failures) {
+		if listed >= maxSummaryFailures {
+			fmt.Fprintf(b, "…and %d more: see report.html.\n\n", len(failures)-listed)
 			break
 		}
-		fmt.Fprintf(b, "- %s **%s** `%s` (%s, %s / %s): %s\n", Symbol(r.Status), r.Status, mdCode(r.Requirement),
-			mdEscape(r.Level), mdEscape(r.Profile), mdEscape(r.Suite), mdEscape(r.Title))
+		listed += len(g)
+		r := g[0]
+		if len(g) == 1 {
+			fmt.Fprintf(b, "- %s **%s** `%s` (%s, %s / %s): %s\n", Symbol(r.Status), r.Status, mdCode(r.Requirement),
+				mdEscape(r.Level), mdEscape(r.Profile), mdEscape(r.Suite), mdEscape(r.Title))
+		} else {
+			fmt.Fprintf(b, "- %s **%s** %d requirements (%s / %s): %s\n", Symbol(r.Status), r.Status, len(g),
+				mdEscape(r.Profile), mdEscape(r.Suite), mdEscape(Requirements(g, 10)))
+		}
 		if msg := FirstMessage(r, 300); msg != "" {
 			b.WriteString(indentFence(msg, "text"))
 		}

@@ -85,7 +85,7 @@ func TestSummaryMarkdownOfAPassingRunAndAFlood(t *testing.T) {
 
 	flood := &results.Run{Target: results.Target{Name: "bad"}, Profiles: []string{"redis"}}
 	for i := range 70 {
-		flood.Results = append(flood.Results, results.Result{Requirement: fmt.Sprintf("X-%d", i), Profile: "redis", Suite: "http", Status: results.Fail, Messages: []string{strings.Repeat("long ", 200)}})
+		flood.Results = append(flood.Results, results.Result{Requirement: fmt.Sprintf("X-%d", i), Profile: "redis", Suite: "http", Status: results.Fail, Messages: []string{fmt.Sprintf("case %d: ", i) + strings.Repeat("long ", 200)}})
 	}
 	md = summaryOf(t, flood)
 	if n := strings.Count(md, "✗ **fail**"); n != maxSummaryFailures || !strings.Contains(md, "…and 20 more: see report.html.") {
@@ -93,5 +93,20 @@ func TestSummaryMarkdownOfAPassingRunAndAFlood(t *testing.T) {
 	}
 	if strings.Contains(md, strings.Repeat("long ", 70)) {
 		t.Error("a long first message is not cut")
+	}
+}
+
+func TestSummaryMarkdownListsASharedCauseOnce(t *testing.T) {
+	run := &results.Run{Target: results.Target{Name: "bad"}, Profiles: []string{"redis"}}
+	for _, id := range []string{"PERSIST-1", "PERSIST-2", "LIFE-1"} {
+		run.Results = append(run.Results, results.Result{Requirement: id, Profile: "redis", Suite: "http", Status: results.Error,
+			Messages: []string{"the run could not start: gunicorn is not on PATH"}, Reproduce: "sessionconf run -label-filter '" + id + "'"})
+	}
+	md := summaryOf(t, run)
+	if n := strings.Count(md, "gunicorn is not on PATH"); n != 1 {
+		t.Errorf("the shared cause is listed %d times, want once:\n%s", n, md)
+	}
+	if !strings.Contains(md, "#### Failures (3)") || !strings.Contains(md, "3 requirements (redis / http): PERSIST-1, PERSIST-2, LIFE-1") {
+		t.Errorf("the group does not name its requirements:\n%s", md)
 	}
 }
