@@ -200,13 +200,34 @@ func releaseSlot(t *conform.T) {
 	s.Release()
 }
 
+// slotLead is how long before the end of a wait a spec asks for its
+// browser slot again: taking it back can queue behind other specs' pages,
+// and the step after the wait is timed.
+const slotLead = 3 * time.Second
+
 // WaitUntil lets time pass (t.SleepUntil: for timing the requirement
-// needs) with the person's browser open and idle; the spec's browser slot
-// is free for other specs meanwhile.
+// needs) with the person's browser open and idle. A long wait frees the
+// spec's browser slot for other specs and takes it back slotLead before
+// the end; a short one keeps it, so the timed step is not late.
 func (p *Person) WaitUntil(when time.Time, why string) {
-	releaseSlot(p.t)
+	if time.Until(when) > 2*slotLead {
+		releaseSlot(p.t)
+		p.t.SleepUntil(when.Add(-slotLead), why+" (the browser slot is free for other specs meanwhile)")
+		holdSlot(p.t)
+	}
 	p.t.SleepUntil(when, why)
-	holdSlot(p.t)
+}
+
+// ReloadBefore presses reload if the moment a timed check is about has not
+// passed yet. A harness that comes too late (a busy machine, a slow
+// browser) observes another moment, and the spec ends as an error saying
+// so: the target's verdict must not depend on the suite's own load.
+func (p *Person) ReloadBefore(deadline time.Time, moment string) {
+	if late := time.Since(deadline); late > 0 {
+		p.t.Journal.Event("%s is %v late for %s", p.Name, late.Round(time.Millisecond), moment)
+		p.t.Broken(Late(moment, late))
+	}
+	p.Reload()
 }
 
 // Open puts a person at a fresh incognito window of the process's browser:
