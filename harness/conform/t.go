@@ -184,6 +184,17 @@ func (t *T) SleepUntil(when time.Time, why string) {
 	}
 }
 
+// OnTime ends the spec as an error when the moment a timed check is about
+// (the last instant it still observes what the requirement says) has
+// passed: a harness that comes late on a busy machine observes another
+// moment, and the target's verdict must not depend on the suite's load.
+func (t *T) OnTime(deadline time.Time, moment string) {
+	if late := time.Since(deadline); late > 0 {
+		t.Journal.Event("%v late for %s", late.Round(time.Millisecond), moment)
+		t.Broken(fmt.Errorf("the harness reached %q %v after it had passed, so the spec could not observe it; the machine is too slow or loaded (raise -timeout-scale, or run with fewer -procs)", moment, late.Round(time.Millisecond)))
+	}
+}
+
 // StateDir is the spec's private directory.
 func (t *T) StateDir() string { return t.stateDir }
 

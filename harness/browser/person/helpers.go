@@ -98,11 +98,6 @@ func TooSlow(what string, took, budget time.Duration) error {
 	return fmt.Errorf("%s took %v, too close to the %v lifetime the spec checks; the machine is too slow or loaded (raise -sessionconf.timeout-scale, or run with fewer -procs)", what, took.Round(time.Millisecond), budget)
 }
 
-// Late is the error of a timed step the harness reached after its moment.
-func Late(moment string, late time.Duration) error {
-	return fmt.Errorf("the harness reached %q %v after it had passed, so the spec could not observe it; the machine is too slow or loaded (raise -sessionconf.timeout-scale, or run with fewer -procs)", moment, late.Round(time.Millisecond))
-}
-
 // NotPlain is the error of a plain-HTTP request that never reached the
 // harness's listener (the browser upgraded it to HTTPS, say).
 func NotPlain(want, landed string) error {

@@ -223,10 +223,7 @@ func (p *Person) WaitUntil(when time.Time, why string) {
 // browser) observes another moment, and the spec ends as an error saying
 // so: the target's verdict must not depend on the suite's own load.
 func (p *Person) ReloadBefore(deadline time.Time, moment string) {
-	if late := time.Since(deadline); late > 0 {
-		p.t.Journal.Event("%s is %v late for %s", p.Name, late.Round(time.Millisecond), moment)
-		p.t.Broken(Late(moment, late))
-	}
+	p.t.OnTime(deadline, moment)
 	p.Reload()
 }
 

@@ -1,0 +1,40 @@
+package conform
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sessionconf/sessionconf/harness/evidence"
+)
+
+// stopOf runs fn and returns how it stopped the spec (nil: it did not).
+func stopOf(fn func()) (o *outcome) {
+	defer func() {
+		if a, ok := recover().(abort); ok {
+			o = &a.o
+		}
+	}()
+	fn()
+	return nil
+}
+
+func TestOnTimeLetsATimelyCheckGoOn(t *testing.T) {
+	st := &T{Journal: evidence.NewJournal()}
+	if o := stopOf(func() { st.OnTime(time.Now().Add(time.Second), "a moment before expiry") }); o != nil {
+		t.Fatalf("a check before its moment was stopped: %+v", o)
+	}
+}
+
+// A harness late for a timed check observes another moment: an error of
+// the run, never a verdict on the target.
+func TestOnTimeMakesALateCheckAnError(t *testing.T) {
+	st := &T{Journal: evidence.NewJournal()}
+	o := stopOf(func() { st.OnTime(time.Now().Add(-1500*time.Millisecond), "a moment before expiry") })
+	if o == nil || o.infra == nil {
+		t.Fatalf("a check 1.5 s late went on: %+v", o)
+	}
+	if msg := o.infra.Error(); !strings.Contains(msg, `"a moment before expiry" 1.5`) || !strings.Contains(msg, "too slow or loaded") {
+		t.Errorf("the error does not say what was missed and why: %s", msg)
+	}
+}
