@@ -66,16 +66,23 @@ func TestEstimates(t *testing.T) {
 }
 
 // The estimator is not biased low at its threshold: a true 128-bit ID
-// is credited 128 bits in every one of many samples of the smallest size
-// the suite uses for hex, and the ID one bit short never is.
+// is credited 128 bits in the samples of the smallest size the suite uses
+// for hex, and the ID one bit short never is. A true ID falls short about
+// once in 600,000 samples (see the package comment), so one shortfall in
+// 300 is chance and two (about 1e-7 in a correct estimator) a bias.
 func TestThresholdIsExact(t *testing.T) {
+	short := 0
 	for i := range 300 {
 		if e := Of(sample(MinSamples(16), hex128)); e.Bits < 128 {
-			t.Fatalf("sample %d: a 128-bit ID credited %.3f bits (%d of 32 positions judged uniform)", i, e.Bits, e.Uniform)
+			short++
+			t.Logf("sample %d: a 128-bit ID credited %.3f bits (%d of 32 positions judged uniform)", i, e.Bits, e.Uniform)
 		}
 		if e := Of(sample(MinSamples(16), hex127)); e.Bits >= 128 {
 			t.Fatalf("sample %d: a 127-bit ID credited %.3f bits", i, e.Bits)
 		}
+	}
+	if short > 1 {
+		t.Errorf("a true 128-bit ID was credited fewer than 128 bits in %d of 300 samples", short)
 	}
 }
 
@@ -98,11 +105,16 @@ func TestAlphabetAndMinSamples(t *testing.T) {
 }
 
 func TestCriticalValue(t *testing.T) {
-	// The exact upper 1e-6 points (regularized incomplete gamma); the
-	// approximation errs high for df 1, which only credits more readily.
-	for df, want := range map[int]float64{1: 23.93, 15: 56.49, 63: 131.37} {
-		if got := criticalChi2(df); got < want || got-want > 4 {
-			t.Errorf("df %d: %.1f, want about %.1f", df, got, want)
+	// The exact upper 1e-8 points (regularized incomplete gamma). The
+	// approximation never errs low (which would judge uniform positions
+	// non-uniform); it errs high by 7 for df 1 (a two-character
+	// alphabet, a bit per position at most) and by under 2 from df 15.
+	for _, c := range []struct {
+		df          int
+		exact, over float64
+	}{{1, 32.84, 8}, {15, 68.03, 2}, {35, 103.72, 2}, {63, 147.46, 2}} {
+		if got := criticalChi2(c.df); got < c.exact || got-c.exact > c.over {
+			t.Errorf("df %d: %.2f, want %.2f to %.2f", c.df, got, c.exact, c.exact+c.over)
 		}
 	}
 }
