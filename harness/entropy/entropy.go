@@ -23,8 +23,8 @@
 // about three times as often (2.9e-6 hex, 2.6e-6 base64), so a true
 // 128-bit hex ID failed about once in 10,000 runs. At Alpha = 1e-8 the
 // measured rate is 5e-8 per hex position (2 in 4e7; none in 1e7 and 5e6
-// for 36 and 64 characters): a 128-bit hex ID fails about once in 600,000
-// runs. A position restricted to half its alphabet still always fails: at
+// for 36 and 64 characters; TestFalseRejectionRate measures them again):
+// a 128-bit hex ID fails about once in 600,000 runs. A position restricted to half its alphabet still always fails: at
 // MinPerValue IDs per character its statistic is at least 5 times the
 // alphabet (80 for hex), above the critical value (68 for hex, 147 for
 // base64), so such an ID is credited a bit less.

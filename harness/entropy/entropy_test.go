@@ -6,6 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +129,32 @@ func TestDuplicates(t *testing.T) {
 	}
 	if strings.Join(e.Duplicates, "") != "a1" {
 		t.Error(e.Duplicates)
+	}
+}
+
+// TestFalseRejectionRate measures what the package comment states: how
+// often the test judges a truly uniform position non-uniform at the
+// smallest sample, per alphabet. It takes minutes, so it runs only when
+// asked: SESSIONCONF_ENTROPY_TRIALS=40000000 go test -run FalseRejection -v
+func TestFalseRejectionRate(t *testing.T) {
+	trials, _ := strconv.Atoi(os.Getenv("SESSIONCONF_ENTROPY_TRIALS"))
+	if trials == 0 {
+		t.Skip("set SESSIONCONF_ENTROPY_TRIALS to measure")
+	}
+	r := mrand.New(mrand.NewPCG(1, 2))
+	for _, cells := range []int{16, 36, 64} {
+		n := MinSamples(cells)
+		rejected := 0
+		counts := map[byte]int{}
+		for range trials {
+			clear(counts)
+			for range n {
+				counts[byte(r.IntN(cells))]++
+			}
+			if !uniform(counts, cells, float64(n)) {
+				rejected++
+			}
+		}
+		t.Logf("%d characters, %d IDs: %d of %d uniform positions judged non-uniform (%.1e; Alpha %.0e)", cells, n, rejected, trials, float64(rejected)/float64(trials), Alpha)
 	}
 }
