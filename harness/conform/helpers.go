@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sessionconf/sessionconf/harness/inspect"
 	"github.com/sessionconf/sessionconf/harness/instance"
@@ -20,6 +21,15 @@ import (
 // a Fatalf inside fn stops only that call. A Broken or Unsupported inside
 // fn stops the spec once every call has returned.
 func (t *T) Parallel(n, width int, fn func(i int)) {
+	t.ParallelUntil(time.Time{}, n, width, fn)
+}
+
+// ParallelUntil is Parallel that starts no call after deadline (the zero
+// time: none), and returns how many it started. A load bounded in time as
+// well as in number ends when the suite's budget for it is spent, however
+// busy the machine, and the spec judges what arrived, or says it could
+// not finish; it never runs into the spec timeout.
+func (t *T) ParallelUntil(deadline time.Time, n, width int, fn func(i int)) (started int) {
 	sem := make(chan struct{}, width)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -31,8 +41,13 @@ func (t *T) Parallel(n, width int, fn func(i int)) {
 		if stopped {
 			break // the spec ends: start no more calls
 		}
-		wg.Add(1)
 		sem <- struct{}{}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			<-sem
+			break // the budget is spent
+		}
+		started++
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
@@ -58,6 +73,7 @@ func (t *T) Parallel(n, width int, fn func(i int)) {
 	if stop != nil {
 		panic(*stop)
 	}
+	return started
 }
 
 // SessionCookies returns the Set-Cookie lines of the session cookie in r.

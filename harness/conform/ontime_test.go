@@ -2,6 +2,7 @@ package conform
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,5 +37,25 @@ func TestOnTimeMakesALateCheckAnError(t *testing.T) {
 	}
 	if msg := o.infra.Error(); !strings.Contains(msg, `"a moment before expiry" 1.5`) || !strings.Contains(msg, "too slow or loaded") {
 		t.Errorf("the error does not say what was missed and why: %s", msg)
+	}
+}
+
+// A load bounded in time stops starting calls once its budget is spent,
+// waits for those in flight, and says how many it started.
+func TestParallelUntilStopsStartingAtTheDeadline(t *testing.T) {
+	st := &T{Journal: evidence.NewJournal()}
+	var done atomic.Int64
+	started := st.ParallelUntil(time.Now().Add(100*time.Millisecond), 1000, 4, func(int) {
+		time.Sleep(20 * time.Millisecond)
+		done.Add(1)
+	})
+	if started == 0 || started >= 1000 {
+		t.Errorf("started %d of 1000 calls of 20 ms, 4 at a time, within 100 ms", started)
+	}
+	if int(done.Load()) != started {
+		t.Errorf("returned with %d of the %d started calls done", done.Load(), started)
+	}
+	if n := st.ParallelUntil(time.Time{}, 10, 3, func(int) {}); n != 10 {
+		t.Errorf("with no deadline %d of 10 calls started", n)
 	}
 }
