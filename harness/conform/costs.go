@@ -77,6 +77,19 @@ func (t *T) LoginWidth() int {
 	return min(16, max(4, int(200*time.Millisecond/t.loginCost())))
 }
 
+// LoadDeadline is the latest a load may start a request and still leave
+// the spec reserve to finish what is in flight and judge it: the spec's
+// timeout less reserve (the zero time when the spec has none). A load
+// that stops there can say what it could not finish; one that runs into
+// the spec timeout ends with Ginkgo's bare "spec timeout". (Ginkgo
+// cancels a spec's context at its timeout but gives it no deadline.)
+func (t *T) LoadDeadline(reserve time.Duration) time.Time {
+	if t.Timeouts.Spec <= 0 || t.began.IsZero() {
+		return time.Time{}
+	}
+	return t.began.Add(t.Timeouts.Spec - reserve)
+}
+
 // LoginBudget is how many logins a spec may make for a sample it would
 // like want of: as many as the logins timeout allows at the target's
 // measured login cost. Below need the sample says nothing, so the spec

@@ -59,3 +59,14 @@ func TestParallelUntilStopsStartingAtTheDeadline(t *testing.T) {
 		t.Errorf("with no deadline %d of 10 calls started", n)
 	}
 }
+
+func TestLoadDeadlineLeavesTheSpecItsReserve(t *testing.T) {
+	began := time.Now()
+	st := &T{began: began, Timeouts: Timeouts{Spec: 3 * time.Minute}}
+	if got, want := st.LoadDeadline(20*time.Second), began.Add(160*time.Second); !got.Equal(want) {
+		t.Errorf("LoadDeadline(20s) = %v, want the spec's end less 20s (%v)", got, want)
+	}
+	if got := (&T{began: began}).LoadDeadline(time.Second); !got.IsZero() {
+		t.Errorf("a spec without a timeout got a load deadline %v", got)
+	}
+}

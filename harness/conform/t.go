@@ -37,6 +37,7 @@ type T struct {
 	Journal  *evidence.Journal
 
 	ctx      context.Context
+	began    time.Time // when the spec began: its timeout counts from here
 	stateDir string
 	logDir   string
 	secret   string
@@ -69,7 +70,7 @@ type abort struct{ o outcome }
 func newT(ctx context.Context, req catalog.Requirement, p catalog.Profile) *T {
 	t := &T{
 		Req: req, Profile: p, Target: current.manifest, Timeouts: current.timeouts,
-		Journal: evidence.NewJournal(), ctx: ctx, cookie: map[bool]string{},
+		Journal: evidence.NewJournal(), ctx: ctx, began: time.Now(), cookie: map[bool]string{},
 	}
 	t.soft = gomega.NewGomega(func(msg string, _ ...int) { t.recordFailure(msg) })
 	t.hard = gomega.NewGomega(func(msg string, _ ...int) {

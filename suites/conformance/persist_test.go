@@ -236,7 +236,11 @@ var _ = Describe("Persistence", func() {
 		var answeredLogins, answeredVisits atomic.Int64
 		began := time.Now()
 		total := evictionVisits + logins
-		sent := t.ParallelUntil(began.Add(evictionBudget(t)), total, evictionWidth, func(i int) {
+		until := began.Add(evictionBudget(t))
+		if last := t.LoadDeadline(s.LoginTimeout + t.Timeouts.Request); !last.IsZero() && last.Before(until) {
+			until = last
+		}
+		sent := t.ParallelUntil(until, total, evictionWidth, func(i int) {
 			v := t.BulkVisitor(app, fmt.Sprintf("load%d", i))
 			// Logins spread evenly among the visits: whatever the budget
 			// cuts off, both kinds have arrived in proportion.

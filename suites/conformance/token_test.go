@@ -323,7 +323,10 @@ func collectIDEntropy(t *T, app *instance.Instance) entropy.Estimate {
 	name := t.CookieName(app)
 	var mu sync.Mutex
 	var ids []string
-	anonymous, refused := 0, 0
+	anonymous, refused, unsent := 0, 0, 0
+	// What a login in flight may take, and the judging after: the sample
+	// stops short of the spec timeout by that much, and says so.
+	deadline := t.LoadDeadline(t.LoginTimeout(t.LoginWidth()) + t.Timeouts.Request)
 	add := func(id string, anon bool) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -337,7 +340,7 @@ func collectIDEntropy(t *T, app *instance.Instance) entropy.Estimate {
 		if !login {
 			width = 16
 		}
-		t.Parallel(n, width, func(i int) {
+		started := t.ParallelUntil(deadline, n, width, func(i int) {
 			v := t.BulkVisitor(app, fmt.Sprintf("sample%d", from+i))
 			v.Get(t.Context(), t.Target.Routes.Login)
 			anon, hasAnon := v.Cookie(name)
@@ -359,6 +362,7 @@ func collectIDEntropy(t *T, app *instance.Instance) entropy.Estimate {
 				add(c, false)
 			}
 		})
+		unsent += n - started
 	}
 	// A first sample shows the IDs' alphabet, which sets the size the
 	// test needs: 5 IDs per character it may hold.
@@ -376,6 +380,9 @@ func collectIDEntropy(t *T, app *instance.Instance) entropy.Estimate {
 	t.Journal.Note("session ID sample", fmt.Sprintf("%d IDs (%d from anonymous visits), %d distinct, length %d, %d characters, %d of %d positions uniform, credited %.1f bits (a truly uniform position is misjudged with probability %g); first: %v",
 		e.Samples, anonymous, e.Distinct, e.Length, e.Alphabet, e.Uniform, e.Length, e.Bits, entropy.Alpha, ids[:min(5, len(ids))]))
 	if e.Samples < need {
+		if unsent > 0 {
+			t.Broken(fmt.Errorf("could not finish: %d of %d IDs were collected before the spec's time ran out (%d logins or visits never sent; %s, logins %d at a time); a busy machine: raise the spec timeout (-timeout spec=...) or run fewer profiles at once", e.Samples, need, unsent, t.CostNote(), t.LoginWidth()))
+		}
 		if refused > 0 && e.Samples+refused >= need {
 			// An overloaded target, not a fault of its IDs.
 			t.Broken(fmt.Errorf("only %d of %d IDs were collected: the target answered %d logins with a 5xx, so the sample is too small to judge its IDs (an overloaded machine: run with fewer -procs)", e.Samples, need, refused))
