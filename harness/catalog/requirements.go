@@ -61,7 +61,7 @@ var requirements = []Requirement{
 		Source:        "Flask-Session SESSION_FILE_THRESHOLD; FS #19",
 		Revisions: []Revision{
 			{Date: foreign, What: "spec", Change: "The other sessions are as many logins as the login cost allows (100 to 600), besides the 1,000 anonymous visits; the load only has to arrive.", Why: "With a PBKDF2-260k login, 600 logins ended in a spec timeout."},
-			{Date: "2026-12-07", What: "spec", Change: "The load is bounded in time as well (twice the logins timeout), the logins spread among the visits; at least 1,000 of its requests (100 of them logins) must be answered within it, else the spec is an error saying so, never a timeout.", Why: "In a full Django run on a busy machine the load was still running at the spec timeout (787 requests unsent), an error that named no cause."},
+			{Date: "2026-12-07", What: "spec", Change: "The load is the requirement's 1,000 requests (the logins the login cost allows, 100 to 600, the rest anonymous visits, spread evenly), no longer 1,000 visits on top of the logins; it stops where the spec could no longer finish, and a load not sent by then is an error saying so, never a bare spec timeout.", Why: "In a full Django run on a busy machine the load was still running at the spec timeout (787 requests unsent), an error that named no cause."},
 		}},
 	{ID: "PERSIST-7", Level: Should, Profiles: server, Title: "Empty anonymous sessions create no records",
 		Text:          "Requests that store no session data create no server-side record.",
