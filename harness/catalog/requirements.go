@@ -76,7 +76,7 @@ var requirements = []Requirement{
 		Text:   "A session is still valid shortly before its lifetime ends.",
 		Source: "Quick Start",
 		Revisions: []Revision{
-			{Date: "2026-12-07", What: "spec", Change: "A check that reaches its moment more than half the tolerance late is an error (the harness was late), not a failure.", Why: "On a loaded machine a request meant for shortly before the end can go out after it, and the spec failed the target for the suite's own lateness."},
+			{Date: "2026-12-07", What: "spec", Change: "A check sent later than a quarter of the tolerance before the end is an error (the harness was late), not a failure.", Why: "On a loaded machine a request meant for shortly before the end can go out after it, and the spec failed the target for the suite's own lateness."},
 		}},
 	{ID: "LIFE-3", Level: Must, Profiles: all, Title: "Default lifetime and configuration",
 		Text:   "Without configuration the lifetime is 7 days; a configured lifetime is honoured.",
@@ -89,7 +89,7 @@ var requirements = []Requirement{
 		Source: "Quick Start; RFC 6265bis 4.1.2.1-2; scs #251",
 		Revisions: []Revision{
 			{Date: foreign, What: "spec", Change: "The browser spec checks cookie/server agreement at the 1 s resolution of cookie dates, allowing a refresh up to the check; absolute lifetime is LIFE-5's.", Why: "It failed by about a second a target whose cookie and server expiry both slide from the last answer (they agree); the HTTP spec passed it."},
-			{Date: "2026-12-07", What: "spec", Change: "The check before the cookie's expiry is an error, not a failure, when the harness reaches it too late (HTTP: more than half the tolerance; browser: after the tolerance before the expiry); the browser spec keeps its browser slot through waits too short to lend it.", Why: "CI failed the reference once: the browser spec lent its slot for a 3.6 s wait, queued 2.6 s to get it back, and reloaded 0.9 s after the cookie had expired."},
+			{Date: "2026-12-07", What: "spec", Change: "The check before the cookie's expiry is an error, not a failure, when the harness reaches it too late (HTTP: sent later than a quarter of the tolerance before the expiry; browser: after the tolerance before it); the browser spec keeps its browser slot through waits too short to lend it.", Why: "CI failed the reference once: the browser spec lent its slot for a 3.6 s wait, queued 2.6 s to get it back, and reloaded 0.9 s after the cookie had expired."},
 		}},
 	{ID: "LIFE-5", Level: Should, Profiles: all, Title: "Absolute lifetime",
 		Text:   "Whatever the activity, a session ends no later than its absolute lifetime after login; activity does not extend it.",

@@ -47,7 +47,7 @@ var _ = Describe("Lifetime and expiry", func() {
 		started := time.Now()
 		t.Login(john, t.Account(0))
 		t.SleepUntil(started.Add(lifetime-t.Timeouts.Tolerance), "until shortly before the lifetime ends")
-		t.OnTime(started.Add(lifetime-t.Timeouts.Tolerance/2), "shortly before the lifetime ends")
+		t.OnTime(started.Add(lifetime-t.Timeouts.Tolerance/4), "shortly before the lifetime ends")
 		t.ExpectAuthenticated(john, t.Account(0), fmt.Sprintf("%v after login, with a lifetime of %v", lifetime-t.Timeouts.Tolerance, lifetime))
 	})
 
@@ -131,7 +131,7 @@ var _ = Describe("Lifetime and expiry", func() {
 		// cookie's, gone a tolerance after it.
 		if early := expiry.Add(-t.Timeouts.Tolerance); time.Now().Before(early) {
 			t.SleepUntil(early, "a tolerance before the cookie's expiry")
-			t.OnTime(expiry.Add(-t.Timeouts.Tolerance/2), "a tolerance before the cookie's expiry")
+			t.OnTime(expiry.Add(-t.Timeouts.Tolerance/4), "a tolerance before the cookie's expiry")
 			r := t.Dashboard(john)
 			if s := t.StateOf(r, t.Account(0)); s != Authenticated {
 				t.Errorf("a tolerance before the cookie's expiry (the cookie must not outlive the session): john should be logged in, but the dashboard gave %s: %s", s, describeShort(r))
